@@ -1,0 +1,57 @@
+"""Errors raised by the core, and the scrubbing that keeps secrets out of messages."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+
+class LiveKitError(RuntimeError):
+    """A call that cannot be carried out in the object's current state (e.g. not connected)."""
+
+
+_TOKEN_QUERY = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+
+
+def redact(text: str, *secrets: str | bytes | None) -> str:
+    """Remove tokens, JWT-looking strings and the given secrets from ``text``."""
+    text = _TOKEN_QUERY.sub(r"\1<redacted>", text)
+    text = _JWT.sub("<redacted token>", text)
+    for secret in secrets:
+        if isinstance(secret, bytes):
+            secret = secret.decode("utf-8", "replace")
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "<redacted>")
+    return text
+
+
+_REDACTED_LOGGERS = ("livekit", "godot_livekit")
+_redaction_installed = False
+
+
+def install_log_redaction() -> None:
+    """Scrub tokens from every log record of the SDK and of this package.
+
+    The SDK's native layer logs a rejected token in full; the record factory rewrites
+    such messages before any handler sees them. Idempotent.
+    """
+    global _redaction_installed
+    if _redaction_installed:
+        return
+    _redaction_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        if record.name.startswith(_REDACTED_LOGGERS):
+            try:
+                message = record.getMessage()
+            except Exception:
+                return record
+            cleaned = redact(message)
+            if cleaned != message:
+                record.msg, record.args = cleaned, None
+        return record
+
+    logging.setLogRecordFactory(factory)

@@ -1,0 +1,416 @@
+"""Participants: the base getters, the local participant's actions and RPC, remote peers.
+
+A participant object wraps an SDK participant that lives on the runtime thread. Once the
+participant leaves or the room disconnects the object is *stale*: every getter returns its
+default (``""``, ``0``, ``{}``) and actions are refused with a clear error; nothing crashes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from livekit import rtc
+
+from . import _runtime
+from .errors import LiveKitError
+from .signals import signal
+
+if TYPE_CHECKING:
+    from .room import LiveKitRoom
+
+logger = logging.getLogger(__name__)
+
+MAX_DATA_BYTES = 15 * 1024
+"""Largest data packet accepted by ``publish_data`` (LiveKit's documented reliable limit)."""
+MAX_RPC_PAYLOAD_BYTES = 15 * 1024
+"""Largest RPC request or response payload (the SDK's limit)."""
+DEFAULT_RPC_TIMEOUT = 10.0
+
+
+class LiveKitParticipant:
+    """Base class for a user in the room."""
+
+    KIND_STANDARD = 0
+    KIND_INGRESS = 1
+    KIND_EGRESS = 2
+    KIND_SIP = 3
+    KIND_AGENT = 4
+
+    def __init__(self) -> None:
+        self._sdk: rtc.Participant | None = None
+        self._identity = ""
+
+    def _bind(self, sdk: rtc.Participant) -> None:
+        self._sdk = sdk
+        self._identity = sdk.identity
+
+    def _mark_stale(self) -> None:
+        self._sdk = None
+
+    def is_stale(self) -> bool:
+        """True once the participant left or the room disconnected."""
+        return self._sdk is None
+
+    def get_sid(self) -> str:
+        sdk = self._sdk
+        return sdk.sid if sdk is not None else ""
+
+    def get_name(self) -> str:
+        sdk = self._sdk
+        return sdk.name if sdk is not None else ""
+
+    def get_identity(self) -> str:
+        sdk = self._sdk
+        return sdk.identity if sdk is not None else ""
+
+    def get_metadata(self) -> str:
+        sdk = self._sdk
+        return sdk.metadata if sdk is not None else ""
+
+    def get_attributes(self) -> dict[str, str]:
+        sdk = self._sdk
+        return dict(sdk.attributes) if sdk is not None else {}
+
+    def get_kind(self) -> int:
+        sdk = self._sdk
+        return int(sdk.kind) if sdk is not None else self.KIND_STANDARD
+
+    def get_track_publications(self) -> dict[str, Any]:
+        """Track publications keyed by their SID (filled by the media layer)."""
+        return {}
+
+    def __repr__(self) -> str:
+        state = "stale" if self._sdk is None else "live"
+        return f"<{type(self).__name__} identity={self._identity!r} {state}>"
+
+
+class LiveKitRemoteParticipant(LiveKitParticipant):
+    """A remote user in the room."""
+
+    def __init__(self, sdk: rtc.RemoteParticipant | None = None) -> None:
+        super().__init__()
+        if sdk is not None:
+            self._bind(sdk)
+
+
+class LiveKitLocalParticipant(LiveKitParticipant):
+    """The local user: publishes data, updates its own metadata, performs and answers RPCs.
+
+    RPC answers: when ``rpc_method_invoked`` fires, reply with :meth:`respond_to_rpc` or
+    :meth:`respond_to_rpc_error` (using its ``request_id``) before ``response_timeout``
+    seconds pass; an invocation left unanswered returns a timeout error to the caller.
+    """
+
+    rpc_method_invoked = signal(
+        "method", "request_id", "caller_identity", "payload", "response_timeout"
+    )
+    rpc_response_received = signal("method", "result")
+    rpc_error = signal("method", "error_message")
+
+    def __init__(self, room: LiveKitRoom | None = None) -> None:
+        super().__init__()
+        self._room_ref: weakref.ReferenceType[LiveKitRoom] | None = (
+            weakref.ref(room) if room is not None else None
+        )
+        self._rpc_methods: set[str] = set()
+        self._pending_lock = threading.Lock()
+        self._pending_rpc: dict[str, asyncio.Future[str]] = {}
+        self._update_lock: asyncio.Lock | None = None  # runtime thread only
+
+    # -- state helpers -------------------------------------------------------------------
+
+    def _room(self) -> LiveKitRoom | None:
+        return self._room_ref() if self._room_ref is not None else None
+
+    def _require_sdk(self, action: str) -> tuple[rtc.LocalParticipant, LiveKitRoom]:
+        sdk, room = self._sdk, self._room()
+        if sdk is None or room is None or not room._is_connected_for_actions():
+            raise LiveKitError(f"cannot {action}: the room is not connected")
+        assert isinstance(sdk, rtc.LocalParticipant)
+        return sdk, room
+
+    def _run(self, room: LiveKitRoom, what: str, coro: Any, *, ordered: bool = False) -> None:
+        """Run an SDK coroutine in the background; a failure is logged, never raised.
+
+        ``ordered`` calls run one after another: the SDK sends name, metadata and attributes
+        together, so overlapping updates could undo each other.
+        """
+        generation = room._generation
+
+        async def runner() -> None:
+            try:
+                if ordered:
+                    if self._update_lock is None:
+                        self._update_lock = asyncio.Lock()
+                    async with self._update_lock:
+                        await coro
+                else:
+                    await coro
+            except Exception as error:
+                if room._generation == generation:
+                    logger.warning("%s failed: %s", what, error)
+
+        room._track_background(_runtime.submit(runner()))
+
+    # -- data and own state ----------------------------------------------------------------
+
+    def publish_data(
+        self,
+        data: bytes | bytearray | memoryview | str,
+        reliable: bool = True,
+        destination_identities: Iterable[str] = (),
+        topic: str = "",
+    ) -> None:
+        """Send ``data`` to everyone, or only to ``destination_identities``, under ``topic``.
+
+        Payloads over 15 KiB are refused with ``ValueError``; lossy packets may be dropped.
+        """
+        if isinstance(data, str):
+            payload = data.encode("utf-8")
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            payload = bytes(data)
+        else:
+            raise TypeError(f"publish_data: data must be bytes, got {type(data).__name__}")
+        if len(payload) > MAX_DATA_BYTES:
+            raise ValueError(
+                f"publish_data: payload is {len(payload)} bytes; the limit is {MAX_DATA_BYTES} "
+                "bytes per packet (split it, or use several messages)"
+            )
+        if not isinstance(reliable, bool):
+            raise TypeError("publish_data: reliable must be a bool")
+        destinations = _string_list(destination_identities, "destination_identities")
+        if not isinstance(topic, str):
+            raise TypeError(f"publish_data: topic must be a string, got {type(topic).__name__}")
+        sdk, room = self._require_sdk("publish data")
+        self._run(
+            room,
+            "publish_data",
+            sdk.publish_data(
+                payload, reliable=reliable, destination_identities=destinations, topic=topic
+            ),
+        )
+
+    def set_metadata(self, metadata: str) -> None:
+        """Set this participant's metadata; peers get ``participant_metadata_changed``."""
+        _require_str(metadata, "set_metadata", "metadata")
+        sdk, room = self._require_sdk("set metadata")
+        self._run(room, "set_metadata", sdk.set_metadata(metadata), ordered=True)
+
+    def set_name(self, name: str) -> None:
+        """Set this participant's display name; peers get ``participant_name_changed``."""
+        _require_str(name, "set_name", "name")
+        sdk, room = self._require_sdk("set the name")
+        self._run(room, "set_name", sdk.set_name(name), ordered=True)
+
+    def set_attributes(self, attributes: Mapping[str, str]) -> None:
+        """Merge ``attributes`` (string keys and values) into this participant's attributes;
+        a key set to ``""`` is removed."""
+        if not isinstance(attributes, Mapping):
+            raise TypeError("set_attributes: attributes must be a dictionary of strings")
+        clean: dict[str, str] = {}
+        for key, value in attributes.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise TypeError(
+                    f"set_attributes: keys and values must be strings, got {key!r}: {value!r}"
+                )
+            clean[key] = value
+        sdk, room = self._require_sdk("set attributes")
+        self._run(room, "set_attributes", sdk.set_attributes(clean), ordered=True)
+
+    # -- RPC: calling ------------------------------------------------------------------------
+
+    def perform_rpc(
+        self, destination: str, method: str, payload: str, timeout: float = DEFAULT_RPC_TIMEOUT
+    ) -> None:
+        """Call ``method`` on participant ``destination``; the answer arrives as
+        ``rpc_response_received(method, result)`` or ``rpc_error(method, error_message)``."""
+        _require_str(destination, "perform_rpc", "destination")
+        _require_str(method, "perform_rpc", "method")
+        _require_str(payload, "perform_rpc", "payload")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError("perform_rpc: timeout must be a number of seconds")
+        room = self._room()
+        if room is None:
+            raise LiveKitError("cannot perform an RPC: this participant has no room")
+        generation = room._generation
+        if len(payload.encode("utf-8")) > MAX_RPC_PAYLOAD_BYTES:
+            room._events.put(
+                generation,
+                "rpc_error",
+                method,
+                f"request payload too large: the limit is {MAX_RPC_PAYLOAD_BYTES} bytes",
+            )
+            return
+        if not timeout > 0 or timeout != timeout or timeout == float("inf"):
+            room._events.put(generation, "rpc_error", method, "timeout must be above 0 seconds")
+            return
+        sdk = self._sdk
+        if sdk is None or not room._is_connected_for_actions():
+            room._events.put(generation, "rpc_error", method, "not connected to a room")
+            return
+        assert isinstance(sdk, rtc.LocalParticipant)
+
+        async def call() -> None:
+            try:
+                result = await sdk.perform_rpc(
+                    destination_identity=destination,
+                    method=method,
+                    payload=payload,
+                    response_timeout=float(timeout),
+                )
+            except rtc.RpcError as error:
+                room._events.put(generation, "rpc_error", method, _describe_rpc_error(error))
+            except Exception as error:
+                room._events.put(generation, "rpc_error", method, f"RPC failed: {error}")
+            else:
+                room._events.put(generation, "rpc_response_received", method, result)
+
+        room._track_background(_runtime.submit(call()))
+
+    # -- RPC: answering ----------------------------------------------------------------------
+
+    def register_rpc_method(self, method: str) -> None:
+        """Accept calls to ``method``; each call fires ``rpc_method_invoked``. Registration
+        made before connecting takes effect on connect and survives reconnects."""
+        _require_str(method, "register_rpc_method", "method")
+        if not method:
+            raise ValueError("register_rpc_method: method name must not be empty")
+        self._rpc_methods.add(method)
+        sdk = self._sdk
+        if isinstance(sdk, rtc.LocalParticipant):
+            _runtime.call_soon(self._register_on_sdk, sdk, method)
+
+    def unregister_rpc_method(self, method: str) -> None:
+        """Stop accepting calls to ``method`` (callers then get 'method not supported')."""
+        _require_str(method, "unregister_rpc_method", "method")
+        self._rpc_methods.discard(method)
+        sdk = self._sdk
+        if isinstance(sdk, rtc.LocalParticipant):
+            _runtime.call_soon(sdk.unregister_rpc_method, method)
+
+    def get_registered_rpc_methods(self) -> list[str]:
+        return sorted(self._rpc_methods)
+
+    def respond_to_rpc(self, request_id: str, payload: str) -> bool:
+        """Answer invocation ``request_id`` with ``payload``. False when it is unknown,
+        already answered or timed out."""
+        _require_str(request_id, "respond_to_rpc", "request_id")
+        _require_str(payload, "respond_to_rpc", "payload")
+        size = len(payload.encode("utf-8"))
+        if size > MAX_RPC_PAYLOAD_BYTES:
+            raise ValueError(
+                f"respond_to_rpc: payload is {size} bytes; the limit is {MAX_RPC_PAYLOAD_BYTES}"
+            )
+        return self._settle(request_id, payload, None)
+
+    def respond_to_rpc_error(self, request_id: str, code: int, message: str) -> bool:
+        """Answer invocation ``request_id`` with an error the caller sees as
+        ``rpc_error``. Use codes below 1000 for your own errors (1xxx are LiveKit's)."""
+        _require_str(request_id, "respond_to_rpc_error", "request_id")
+        _require_str(message, "respond_to_rpc_error", "message")
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise TypeError("respond_to_rpc_error: code must be an int")
+        code = max(0, min(int(code), 0xFFFF))
+        return self._settle(request_id, None, rtc.RpcError(code, message[:256]))
+
+    def _settle(self, request_id: str, payload: str | None, error: rtc.RpcError | None) -> bool:
+        with self._pending_lock:
+            future = self._pending_rpc.pop(request_id, None)
+        if future is None:
+            logger.warning("no pending RPC invocation with request id %r", request_id)
+            return False
+
+        def settle() -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(payload or "")
+
+        _runtime.call_soon(settle)
+        return True
+
+    def _register_on_sdk(self, sdk: rtc.LocalParticipant, method: str) -> None:
+        """Runtime thread: install the handler that hands invocations to the main thread."""
+        room = self._room()
+        if room is None or method not in self._rpc_methods:
+            return
+        generation = room._generation
+
+        async def handler(data: rtc.RpcInvocationData) -> str:
+            future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            with self._pending_lock:
+                self._pending_rpc[data.request_id] = future
+            room._events.put(
+                generation,
+                "rpc_method_invoked",
+                method,
+                data.request_id,
+                data.caller_identity,
+                data.payload,
+                float(data.response_timeout),
+            )
+            try:
+                return await future
+            finally:
+                with self._pending_lock:
+                    self._pending_rpc.pop(data.request_id, None)
+
+        try:
+            sdk.unregister_rpc_method(method)
+            sdk.register_rpc_method(method, handler)
+        except Exception:
+            logger.exception("could not register RPC method %r", method)
+
+    def _drop_pending_rpcs(self) -> None:
+        with self._pending_lock:
+            self._pending_rpc.clear()
+
+
+def _require_str(value: object, where: str, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{where}: {name} must be a string, got {type(value).__name__}")
+
+
+def _string_list(values: Iterable[str] | None, name: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a list of strings, not a single string")
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of strings") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must hold strings, got {type(item).__name__}")
+    return items
+
+
+_RPC_ERROR_WORDS = {
+    rtc.RpcError.ErrorCode.UNSUPPORTED_METHOD: "method not supported at the destination",
+    rtc.RpcError.ErrorCode.RECIPIENT_NOT_FOUND: "destination participant not found",
+    rtc.RpcError.ErrorCode.RESPONSE_TIMEOUT: "timed out waiting for the response",
+    rtc.RpcError.ErrorCode.CONNECTION_TIMEOUT: "timed out reaching the destination",
+    rtc.RpcError.ErrorCode.RECIPIENT_DISCONNECTED: "destination disconnected",
+    rtc.RpcError.ErrorCode.APPLICATION_ERROR: "the handler failed",
+    rtc.RpcError.ErrorCode.REQUEST_PAYLOAD_TOO_LARGE: "request payload too large",
+    rtc.RpcError.ErrorCode.RESPONSE_PAYLOAD_TOO_LARGE: "response payload too large",
+}
+
+
+def _describe_rpc_error(error: rtc.RpcError) -> str:
+    """``"<plain words>: <remote message> (code N)"`` for an RPC failure."""
+    words = _RPC_ERROR_WORDS.get(error.code)  # type: ignore[call-overload]
+    message = error.message or ""
+    if words and message and message.lower() != words:
+        text = f"{words}: {message}"
+    else:
+        text = words or message or "RPC failed"
+    return f"{text} (code {error.code})"
