@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_CONNECT_TIMEOUT = 15.0
 _KNOWN_OPTIONS = ("auto_subscribe", "dynacast", "auto_reconnect", "connect_timeout", "e2ee")
 _live_rooms: weakref.WeakSet[LiveKitRoom] = weakref.WeakSet()
+_ANY_GENERATION = (
+    -1
+)  # events about a session that already ended: delivered even after a new connect
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,7 @@ class LiveKitRoom:
         sdk_room = self._sdk_room
         self._generation += 1
         self._end_session("client initiated")
-        self._events.put(self._generation, "_emit_disconnected")
+        self._events.put(_ANY_GENERATION, "_emit_disconnected")
         if sdk_room is not None:
             self._track_background(_runtime.submit(_disconnect_sdk_room(sdk_room)))
 
@@ -284,7 +287,7 @@ class LiveKitRoom:
             )
         emitted = 0
         for generation, name, args in self._events.drain():
-            if generation != self._generation:
+            if generation != self._generation and generation != _ANY_GENERATION:
                 continue
             try:
                 emitted += self._apply(name, args)
@@ -412,7 +415,7 @@ class LiveKitRoom:
         self._connecting = False
         self._connect_deadline = None
         self._state = self.STATE_DISCONNECTED
-        self._events.put(self._generation, "_failed", reason)
+        self._events.put(_ANY_GENERATION, "_failed_keep_state", reason)
 
     def _is_connected_for_actions(self) -> bool:
         return self._state != self.STATE_DISCONNECTED and self._sdk_room is not None
