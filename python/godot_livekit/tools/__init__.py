@@ -1,0 +1,1 @@
+"""Developer tools: dev tokens, a local livekit-server, demos."""

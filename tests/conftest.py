@@ -1,0 +1,128 @@
+"""Shared pytest fixtures: a local livekit-server in a private network namespace.
+
+Run the suite with ``python build.py test``: it starts pytest inside ``unshare -rn`` with a
+veth pair (10.77.0.1/10.77.0.2), so WebRTC traffic never leaves this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import pytest
+from peers import Peer, wait_for_event
+
+from godot_livekit.tools.devserver import LocalServer, find_server_binary
+
+SERVER_LOG_TAIL_LINES = 150
+_SERVER_KEY = pytest.StashKey[LocalServer]()
+_ROOM_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+TokenFactory = Callable[..., str]
+
+
+# --------------------------------------------------------------------- livekit server
+
+
+@pytest.fixture(scope="session")
+def livekit_server(pytestconfig: pytest.Config) -> Iterator[LocalServer]:
+    """A livekit-server for the whole session (fails, never skips, when unavailable)."""
+    if os.environ.get("GODOT_LIVEKIT_NETNS") != "1" or not os.environ.get("GODOT_LIVEKIT_NODE_IP"):
+        pytest.fail(
+            "LiveKit tests must run in the private network namespace: use `python build.py test`"
+            " (GODOT_LIVEKIT_NETNS/GODOT_LIVEKIT_NODE_IP are not set)",
+            pytrace=False,
+        )
+    binary = find_server_binary()
+    if binary is None:
+        pytest.fail(
+            "livekit-server binary not found (LIVEKIT_SERVER_BIN, PATH, .tools/bin): "
+            "run `python build.py setup`",
+            pytrace=False,
+        )
+    server = LocalServer(
+        binary=binary,
+        bind_ip="127.0.0.1",
+        node_ip=os.environ["GODOT_LIVEKIT_NODE_IP"],
+        log_level="info",
+    )
+    server.start()
+    pytestconfig.stash[_SERVER_KEY] = server
+    try:
+        yield server
+    finally:
+        server.stop()
+        del pytestconfig.stash[_SERVER_KEY]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Attach the server log tail to failed tests that used `livekit_server`."""
+    report = yield
+    server = item.config.stash.get(_SERVER_KEY, None)
+    fixtures = getattr(item, "fixturenames", ())
+    if report.failed and server is not None and "livekit_server" in fixtures:
+        report.sections.append(
+            (
+                f"livekit-server log (last {SERVER_LOG_TAIL_LINES} lines, {report.when})",
+                server.log_text(SERVER_LOG_TAIL_LINES),
+            )
+        )
+    return report
+
+
+# ------------------------------------------------------------------------ per test
+
+
+@pytest.fixture
+def room_name(request: pytest.FixtureRequest) -> str:
+    """A room name unique to this test: its name plus a short random suffix."""
+    base = _ROOM_NAME_UNSAFE.sub("-", request.node.name).strip("-")[:48] or "room"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def make_token(livekit_server: LocalServer, room_name: str) -> TokenFactory:
+    """`make_token(identity, room=None, **kw)`: a token for the test server (room_name default)."""
+
+    def make(identity: str, room: str | None = None, **kwargs: Any) -> str:
+        return livekit_server.token(identity, room or room_name, **kwargs)
+
+    return make
+
+
+# --------------------------------------------------------------------- connected peers
+
+
+@pytest.fixture
+def connect_peer(
+    livekit_server: LocalServer, make_token: TokenFactory
+) -> Iterator[Callable[..., Peer]]:
+    """`connect_peer(identity, options=None, wait=True, **token_kw)`: a connected Peer.
+
+    Every peer made here is disconnected at the end of the test and its background work
+    is awaited (bounded), so no test leaves a session behind for the next one.
+    """
+    peers: list[Peer] = []
+
+    def connect(
+        identity: str, options: dict[str, Any] | None = None, wait: bool = True, **token_kw: Any
+    ) -> Peer:
+        peer = Peer(identity)
+        peers.append(peer)
+        peer.room.connect_to_room(livekit_server.url, make_token(identity, **token_kw), options)
+        if wait:
+            wait_for_event(peer, "connected")
+        return peer
+
+    yield connect
+    for peer in peers:
+        peer.room.disconnect_from_room()
+    for peer in peers:
+        peer.room.poll_events()
+        assert peer.room._wait_background(10.0), f"{peer.identity}: background work still running"
