@@ -193,11 +193,39 @@ def ensure_livekit_server() -> Path:
     return binary
 
 
+def ensure_xvfb() -> None:
+    """Install Xvfb (the screen-capture tests need it) with apt-get when root on Debian-likes."""
+    if shutil.which("Xvfb"):
+        return
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print(
+            "[build] warning: Xvfb not found, the screen-capture tests will fail; "
+            "install the xvfb package (e.g. `sudo apt-get install xvfb`)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    say("installing xvfb (apt-get) for the screen-capture tests")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    code = 0
+    for command in ([apt_get, "update", "-qq"], [apt_get, "install", "-y", "-qq", "xvfb"]):
+        code = subprocess.run(command, stdout=subprocess.DEVNULL, env=env).returncode
+    if code != 0 or not shutil.which("Xvfb"):
+        print(
+            f"[build] warning: `apt-get install xvfb` failed (exit {code}); "
+            "the screen-capture tests will fail until Xvfb is installed",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 def setup() -> None:
     """Everything the other subcommands need; cheap when already done."""
     ensure_venv()
     ensure_project_installed()
     ensure_livekit_server()
+    ensure_xvfb()
 
 
 # ----------------------------------------------------------------- network namespace

@@ -125,4 +125,26 @@ def connect_peer(
         peer.room.disconnect_from_room()
     for peer in peers:
         peer.room.poll_events()
-        assert peer.room._wait_background(10.0), f"{peer.identity}: background work still running"
+        if not peer.room._wait_background(10.0):
+            pending = [repr(f) for f in peer.room._background] + _runtime_task_stacks()
+            raise AssertionError(f"{peer.identity}: background work still running: {pending}")
+
+
+def _runtime_task_stacks() -> list[str]:
+    """What every task on the runtime loop is waiting in (for hang reports)."""
+    import asyncio
+
+    from godot_livekit import _runtime
+
+    stacks = []
+    for task in asyncio.all_tasks(_runtime.get_loop()):
+        frames = []
+        awaited = task.get_coro()
+        while awaited is not None and hasattr(awaited, "cr_frame"):
+            frame = awaited.cr_frame
+            if frame is not None:
+                frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+            awaited = awaited.cr_await
+        frames.append(repr(awaited))
+        stacks.append(" <- ".join(frames))
+    return stacks

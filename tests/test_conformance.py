@@ -32,18 +32,6 @@ MARKDOWN = REPO_ROOT.parent / "shared" / "api-reference.md"
 # Reference classes that godot_livekit does not export yet -> where they are tracked.
 # Remove an entry when its class lands (test_missing_classes_are_exactly_pending insists).
 PENDING: dict[str, str] = {
-    "LiveKitTrack": "tracks",
-    "LiveKitLocalAudioTrack": "tracks",
-    "LiveKitLocalVideoTrack": "tracks",
-    "LiveKitRemoteAudioTrack": "tracks",
-    "LiveKitRemoteVideoTrack": "tracks",
-    "LiveKitTrackPublication": "track publications",
-    "LiveKitLocalTrackPublication": "track publications",
-    "LiveKitRemoteTrackPublication": "track publications",
-    "LiveKitAudioSource": "media sources",
-    "LiveKitVideoSource": "media sources",
-    "LiveKitVideoStream": "media streams",
-    "LiveKitAudioStream": "media streams",
     "LiveKitScreenCapture": "screen capture",
     "LiveKitE2eeOptions": "e2ee",
     "LiveKitKeyProvider": "e2ee",

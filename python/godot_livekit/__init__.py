@@ -9,21 +9,51 @@ from __future__ import annotations
 
 import logging
 
+from .audio_source import LiveKitAudioSource
+from .audio_stream import LiveKitAudioStream
 from .errors import LiveKitError, install_log_redaction
 from .participant import LiveKitLocalParticipant, LiveKitParticipant, LiveKitRemoteParticipant
 from .poller import pump_all
 from .room import LiveKitRoom
+from .screen_capture import LiveKitScreenCapture
 from .signals import Signal
+from .track import (
+    LiveKitLocalAudioTrack,
+    LiveKitLocalVideoTrack,
+    LiveKitRemoteAudioTrack,
+    LiveKitRemoteVideoTrack,
+    LiveKitTrack,
+)
+from .track_publication import (
+    LiveKitLocalTrackPublication,
+    LiveKitRemoteTrackPublication,
+    LiveKitTrackPublication,
+)
+from .video_source import LiveKitVideoSource
+from .video_stream import LiveKitVideoStream
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 install_log_redaction()
 
 __all__ = [
+    "LiveKitAudioSource",
+    "LiveKitAudioStream",
     "LiveKitError",
+    "LiveKitLocalAudioTrack",
     "LiveKitLocalParticipant",
+    "LiveKitLocalTrackPublication",
+    "LiveKitLocalVideoTrack",
     "LiveKitParticipant",
+    "LiveKitRemoteAudioTrack",
     "LiveKitRemoteParticipant",
+    "LiveKitRemoteTrackPublication",
+    "LiveKitRemoteVideoTrack",
     "LiveKitRoom",
+    "LiveKitScreenCapture",
+    "LiveKitTrack",
+    "LiveKitTrackPublication",
+    "LiveKitVideoSource",
+    "LiveKitVideoStream",
     "Signal",
     "pump_all",
 ]

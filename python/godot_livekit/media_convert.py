@@ -31,6 +31,7 @@ __all__ = [
     "float_to_int16",
     "int16_to_float",
     "remix_channels",
+    "rgba_from_bgra",
     "rgba_from_image_bytes",
     "rgba_from_video_frame",
     "video_frame_from_rgba",
@@ -396,6 +397,26 @@ def rgba_from_image_bytes(data: Any, width: int, height: int, fmt: str) -> np.nd
         return flat.reshape(height, width, 4)
     out = np.empty((height, width, 4), dtype=np.uint8)
     out[..., :3] = flat.reshape(height, width, 3)
+    out[..., 3] = 255
+    return out
+
+
+def rgba_from_bgra(data: Any, width: int, height: int) -> np.ndarray:
+    """Convert tightly packed BGRA/BGRX pixels (screen grabs) to a new (h, w, 4) RGBA array.
+
+    ``data`` is a buffer or uint8 array of exactly ``width * height * 4`` bytes. The fourth
+    byte is ignored (X11 leaves it 0): alpha is always 255, screen content is opaque.
+    """
+    _check_size(width, height)
+    flat = _as_uint8(data)
+    expected = width * height * 4
+    if flat.size != expected:
+        raise ValueError(f"BGRA image of {width}x{height} needs {expected} bytes, got {flat.size}")
+    bgra = flat.reshape(height, width, 4)
+    out = np.empty((height, width, 4), dtype=np.uint8)
+    out[..., 0] = bgra[..., 2]
+    out[..., 1] = bgra[..., 1]
+    out[..., 2] = bgra[..., 0]
     out[..., 3] = 255
     return out
 

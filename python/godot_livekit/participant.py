@@ -19,6 +19,8 @@ from livekit import rtc
 from . import _runtime
 from .errors import LiveKitError
 from .signals import signal
+from .track import LiveKitTrack
+from .track_publication import LiveKitLocalTrackPublication
 
 if TYPE_CHECKING:
     from .room import LiveKitRoom
@@ -30,6 +32,8 @@ MAX_DATA_BYTES = 15 * 1024
 MAX_RPC_PAYLOAD_BYTES = 15 * 1024
 """Largest RPC request or response payload (the SDK's limit)."""
 DEFAULT_RPC_TIMEOUT = 10.0
+OPERATION_TIMEOUT = 20.0
+"""Bound on a background SDK call (set_metadata, unpublish_track...)."""
 
 
 class LiveKitParticipant:
@@ -44,6 +48,7 @@ class LiveKitParticipant:
     def __init__(self) -> None:
         self._sdk: rtc.Participant | None = None
         self._identity = ""
+        self._room_ref: weakref.ReferenceType[LiveKitRoom] | None = None
 
     def _bind(self, sdk: rtc.Participant) -> None:
         self._sdk = sdk
@@ -81,8 +86,13 @@ class LiveKitParticipant:
         return int(sdk.kind) if sdk is not None else self.KIND_STANDARD
 
     def get_track_publications(self) -> dict[str, Any]:
-        """Track publications keyed by their SID (filled by the media layer)."""
-        return {}
+        """Track publications keyed by their SID ({} when stale)."""
+        sdk = self._sdk
+        room = self._room_ref() if self._room_ref is not None else None
+        if sdk is None or room is None:
+            return {}
+        publications = list(sdk.track_publications.items())
+        return {sid: room._wrap_publication(pub) for sid, pub in publications}
 
     def __repr__(self) -> str:
         state = "stale" if self._sdk is None else "live"
@@ -114,13 +124,15 @@ class LiveKitLocalParticipant(LiveKitParticipant):
 
     def __init__(self, room: LiveKitRoom | None = None) -> None:
         super().__init__()
-        self._room_ref: weakref.ReferenceType[LiveKitRoom] | None = (
-            weakref.ref(room) if room is not None else None
-        )
+        self._room_ref = weakref.ref(room) if room is not None else None
         self._rpc_methods: set[str] = set()
         self._pending_lock = threading.Lock()
         self._pending_rpc: dict[str, asyncio.Future[str]] = {}
         self._update_lock: asyncio.Lock | None = None  # runtime thread only
+        self._operations: set[asyncio.Task[None]] = set()  # runtime thread only
+        self._publish_lock = threading.Lock()
+        self._local_tracks: dict[int, LiveKitTrack] = {}  # id(SDK track) -> track object
+        self._pending_publications: dict[int, LiveKitLocalTrackPublication] = {}
 
     # -- state helpers -------------------------------------------------------------------
 
@@ -143,17 +155,24 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         generation = room._generation
 
         async def runner() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._operations.add(task)
             try:
                 if ordered:
                     if self._update_lock is None:
                         self._update_lock = asyncio.Lock()
                     async with self._update_lock:
-                        await coro
+                        await asyncio.wait_for(coro, OPERATION_TIMEOUT)
                 else:
-                    await coro
+                    await asyncio.wait_for(coro, OPERATION_TIMEOUT)
+            except asyncio.CancelledError:
+                logger.debug("%s cancelled: the room disconnected", what)
             except Exception as error:
                 if room._generation == generation:
-                    logger.warning("%s failed: %s", what, error)
+                    logger.warning("%s failed: %s", what, error or type(error).__name__)
+            finally:
+                self._operations.discard(task)
 
         room._track_background(_runtime.submit(runner()))
 
@@ -221,6 +240,80 @@ class LiveKitLocalParticipant(LiveKitParticipant):
             clean[key] = value
         sdk, room = self._require_sdk("set attributes")
         self._run(room, "set_attributes", sdk.set_attributes(clean), ordered=True)
+
+    # -- tracks ------------------------------------------------------------------------------
+
+    def publish_track(
+        self, track: LiveKitTrack, options: Mapping[str, Any] | None = None
+    ) -> LiveKitLocalTrackPublication:
+        """Publish a local track; returns its publication at once (filled in, and
+        ``local_track_published`` emitted, when the server confirms).
+
+        Options: ``source`` (a ``SOURCE_*``), ``simulcast`` (default true for video),
+        ``dtx``/``red`` (audio, default true), ``video_codec`` ("vp8", "h264", "vp9",
+        "av1", "h265"), ``max_bitrate`` (bits/s), ``max_framerate`` (fps).
+        """
+        from .track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack
+
+        if not isinstance(track, (LiveKitLocalAudioTrack, LiveKitLocalVideoTrack)):
+            raise TypeError("publish_track: track must be a LiveKitLocalAudioTrack/VideoTrack")
+        sdk_track = track._sdk
+        if sdk_track is None:
+            raise LiveKitError("publish_track: the track was closed")
+        is_video = isinstance(track, LiveKitLocalVideoTrack)
+        publish_options, source = _publish_options(options, is_video)
+        sdk, room = self._require_sdk("publish a track")
+        publication = LiveKitLocalTrackPublication()
+        publication._local_track = track
+        track._source = source
+        with self._publish_lock:
+            self._local_tracks[id(sdk_track)] = track
+            self._pending_publications[id(sdk_track)] = publication
+        generation = room._generation
+
+        async def publish() -> None:
+            try:
+                sdk_publication = await sdk.publish_track(sdk_track, publish_options)
+            except Exception as error:
+                publication._failed = f"publish failed: {error}"
+                logger.warning("publish_track failed: %s", error)
+                if room._generation == generation:
+                    room._events.put(generation, "_publish_failed", publication)
+                return
+            publication._track_wrapper = room._wrap_track
+            room._remember(sdk_publication, publication)
+            publication._sdk = sdk_publication
+
+        room._track_background(_runtime.submit(publish()))
+        return publication
+
+    def unpublish_track(self, track_sid: str) -> None:
+        """Stop publishing the track with this SID; ``local_track_unpublished`` follows."""
+        _require_str(track_sid, "unpublish_track", "track_sid")
+        sdk, room = self._require_sdk("unpublish a track")
+        if track_sid not in sdk.track_publications:
+            raise ValueError(f"unpublish_track: no published track with sid {track_sid!r}")
+        self._run(room, "unpublish_track", sdk.unpublish_track(track_sid))
+
+    def _pending_publication_for(
+        self, sdk_publication: rtc.TrackPublication
+    ) -> LiveKitLocalTrackPublication | None:
+        track = sdk_publication.track
+        if track is None:
+            return None
+        with self._publish_lock:
+            return self._pending_publications.get(id(track))
+
+    def _local_track_for(self, sdk_track: rtc.Track) -> LiveKitTrack | None:
+        with self._publish_lock:
+            return self._local_tracks.get(id(sdk_track))
+
+    def _forget_publications(self) -> None:
+        with self._publish_lock:
+            for publication in self._pending_publications.values():
+                publication._mark_stale()
+            self._pending_publications.clear()
+            self._local_tracks.clear()
 
     # -- RPC: calling ------------------------------------------------------------------------
 
@@ -368,6 +461,12 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         except Exception:
             logger.exception("could not register RPC method %r", method)
 
+    def _cancel_operations(self) -> None:
+        """Runtime thread: end SDK calls still waiting once their session is gone (some
+        SDK calls wait for a reply that never comes after a disconnect)."""
+        for task in list(self._operations):
+            task.cancel()
+
     def _drop_pending_rpcs(self) -> None:
         with self._pending_lock:
             self._pending_rpc.clear()
@@ -414,3 +513,56 @@ def _describe_rpc_error(error: rtc.RpcError) -> str:
     else:
         text = words or message or "RPC failed"
     return f"{text} (code {error.code})"
+
+
+_CODECS = {
+    "vp8": rtc.VideoCodec.VP8,
+    "h264": rtc.VideoCodec.H264,
+    "vp9": rtc.VideoCodec.VP9,
+    "av1": rtc.VideoCodec.AV1,
+    "h265": rtc.VideoCodec.H265,
+}
+_PUBLISH_KEYS = ("source", "simulcast", "dtx", "red", "video_codec", "max_bitrate", "max_framerate")
+
+
+def _publish_options(
+    options: Mapping[str, Any] | None, is_video: bool
+) -> tuple[rtc.TrackPublishOptions, int]:
+    """Check the ``publish_track`` options dictionary; returns SDK options and the source."""
+    options = dict(options or {})
+    for key in options:
+        if key not in _PUBLISH_KEYS:
+            logger.warning("publish_track: unknown option %r ignored", key)
+    default_source = LiveKitTrack.SOURCE_CAMERA if is_video else LiveKitTrack.SOURCE_MICROPHONE
+    source = options.get("source", default_source)
+    if isinstance(source, bool) or source not in range(5):
+        raise ValueError(f"publish_track: source must be a SOURCE_* value, got {source!r}")
+    result = rtc.TrackPublishOptions(source=int(source))
+    for key, default in (("simulcast", is_video), ("dtx", True), ("red", True)):
+        value = options.get(key, default)
+        if not isinstance(value, bool):
+            raise ValueError(f"publish_track: option {key!r} must be true or false")
+        setattr(result, key, value)
+    if "video_codec" in options:
+        codec = options["video_codec"]
+        if isinstance(codec, str) and codec.lower() in _CODECS:
+            result.video_codec = _CODECS[codec.lower()]
+        else:
+            raise ValueError(f"publish_track: video_codec must be one of {sorted(_CODECS)}")
+    if "max_bitrate" in options or "max_framerate" in options:
+        bitrate = options.get("max_bitrate", 0)
+        framerate = options.get("max_framerate", 0.0)
+        if isinstance(bitrate, bool) or not isinstance(bitrate, int) or bitrate < 0:
+            raise ValueError("publish_track: max_bitrate must be bits per second (int >= 0)")
+        if (
+            isinstance(framerate, bool)
+            or not isinstance(framerate, (int, float))
+            or not 0 <= framerate <= 240
+        ):
+            raise ValueError("publish_track: max_framerate must be between 0 and 240")
+        if is_video:
+            result.video_encoding.max_bitrate = bitrate
+            result.video_encoding.max_framerate = float(framerate)
+        elif bitrate:
+            result.audio_encoding.max_bitrate = bitrate
+    return result, int(source)

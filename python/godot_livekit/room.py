@@ -29,6 +29,12 @@ from . import _runtime, poller
 from ._connect_errors import describe_connect_error, precheck_connect
 from .participant import LiveKitLocalParticipant, LiveKitParticipant, LiveKitRemoteParticipant
 from .signals import EventQueue, signal
+from .track import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack, LiveKitTrack
+from .track_publication import (
+    LiveKitLocalTrackPublication,
+    LiveKitRemoteTrackPublication,
+    LiveKitTrackPublication,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +145,8 @@ class LiveKitRoom:
         self._secrets: tuple[str, ...] = ()
         # runtime-thread side: SDK participant -> wrapper, for one generation
         self._wrap_lock = threading.Lock()
-        self._wrappers: dict[int, LiveKitRemoteParticipant] = {}
+        self._wrappers: dict[int, Any] = {}  # id(SDK object) -> wrapper
+        self._sdk_room_runtime: rtc.Room | None = None
         self._background: set[concurrent.futures.Future[Any]] = set()
         self._background_lock = threading.Lock()
         poller.register(self)
@@ -272,7 +279,7 @@ class LiveKitRoom:
         self._end_session("client initiated")
         self._events.put(_ANY_GENERATION, "_emit_disconnected")
         if sdk_room is not None:
-            self._track_background(_runtime.submit(_disconnect_sdk_room(sdk_room)))
+            self._track_background(_runtime.submit(_disconnect_sdk_room(sdk_room, self._local)))
 
     def poll_events(self) -> int:
         """Apply queued events and emit their signals on this thread; also enforces
@@ -358,6 +365,25 @@ class LiveKitRoom:
         participant._mark_stale()
         return 1
 
+    def _on_publish_failed(self, publication: Any) -> int:
+        publication._mark_stale()
+        return 0
+
+    def _on_track_unpublished(self, publication: Any, participant: Any) -> int:
+        self.track_unpublished.emit(publication, participant)
+        publication._mark_stale()
+        return 1
+
+    def _on_local_track_unpublished(self, publication: Any) -> int:
+        self.local_track_unpublished.emit(publication)
+        publication._mark_stale()
+        return 1
+
+    def _on_track_unsubscribed(self, track: Any, publication: Any, participant: Any) -> int:
+        self.track_unsubscribed.emit(track, publication, participant)
+        track._mark_stale()
+        return 1
+
     def _on_room_metadata_changed(self, old: str, new: str) -> int:
         self._metadata = new
         self.room_metadata_changed.emit(old, new)
@@ -369,7 +395,7 @@ class LiveKitRoom:
             self._generation += 1
             self._end_session("connection lost (auto_reconnect is off)")
             if sdk_room is not None:
-                self._track_background(_runtime.submit(_disconnect_sdk_room(sdk_room)))
+                self._track_background(_runtime.submit(_disconnect_sdk_room(sdk_room, self._local)))
             self.disconnected.emit()
             return 1
         self._state = self.STATE_RECONNECTING
@@ -382,6 +408,7 @@ class LiveKitRoom:
         return 1
 
     def _on_sdk_disconnected(self, reason: str) -> int:
+        _runtime.call_soon(self._local._cancel_operations)
         self._end_session(reason)
         self.disconnected.emit()
         return 1
@@ -404,9 +431,10 @@ class LiveKitRoom:
         self._local._drop_pending_rpcs()
         self._sid = self._name = self._metadata = ""
         with self._wrap_lock:
-            for participant in self._wrappers.values():
-                participant._mark_stale()
+            for wrapper in self._wrappers.values():
+                wrapper._mark_stale()
             self._wrappers = {}
+        self._local._forget_publications()
 
     def _abandon_connect(self, reason: str) -> None:
         """Main thread: give up the attempt in flight; the SDK connect finishes (or fails)
@@ -448,6 +476,7 @@ class LiveKitRoom:
         self, generation: int, url: str, token: str, options: ConnectOptions
     ) -> None:
         sdk_room = rtc.Room(loop=asyncio.get_running_loop())
+        self._sdk_room_runtime = sdk_room
         self._attach_handlers(sdk_room, generation)
         room_options = rtc.RoomOptions(
             auto_subscribe=options.auto_subscribe,
@@ -504,16 +533,66 @@ class LiveKitRoom:
         self._events.put(generation, "_sid", sid)
 
     def _wrap(self, sdk: rtc.Participant) -> LiveKitParticipant:
-        """Runtime thread: the one wrapper object for an SDK participant."""
+        """The one wrapper object for an SDK participant (any thread)."""
         if isinstance(sdk, rtc.LocalParticipant):
             return self._local
-        key = id(sdk)
+        wrapper = self._lookup(sdk)
+        if wrapper is None:
+            wrapper = LiveKitRemoteParticipant(sdk)  # type: ignore[arg-type]
+            wrapper._room_ref = weakref.ref(self)
+            wrapper = self._remember(sdk, wrapper)
+        return wrapper
+
+    def _wrap_publication(self, sdk: rtc.TrackPublication) -> LiveKitTrackPublication:
+        wrapper = self._lookup(sdk)
+        if wrapper is None:
+            if isinstance(sdk, rtc.RemoteTrackPublication):
+                wrapper = LiveKitRemoteTrackPublication(sdk)
+            else:
+                wrapper = self._local._pending_publication_for(sdk) or LiveKitLocalTrackPublication(
+                    sdk
+                )
+            wrapper._track_wrapper = self._wrap_track
+            wrapper = self._remember(sdk, wrapper)
+        return wrapper
+
+    def _wrap_track(self, sdk: rtc.Track) -> LiveKitTrack:
+        wrapper = self._lookup(sdk)
+        if wrapper is None:
+            wrapper = self._local._local_track_for(sdk)
+            if wrapper is None:
+                source = LiveKitTrack.SOURCE_UNKNOWN
+                for participant in list(sdk_room_participants(self._sdk_room_runtime)):
+                    for publication in list(participant.track_publications.values()):
+                        if publication.track is sdk:
+                            source = int(publication.source)
+                kind = (
+                    LiveKitRemoteVideoTrack
+                    if sdk.kind == rtc.TrackKind.KIND_VIDEO
+                    else (LiveKitRemoteAudioTrack)
+                )
+                wrapper = kind(sdk, source)
+            wrapper = self._remember(sdk, wrapper)
+        return wrapper
+
+    def _lookup(self, sdk: object) -> Any:
         with self._wrap_lock:
-            wrapper = self._wrappers.get(key)
-            if wrapper is None or wrapper._sdk is not sdk:
-                wrapper = LiveKitRemoteParticipant(sdk)  # type: ignore[arg-type]
-                self._wrappers[key] = wrapper
+            wrapper = self._wrappers.get(id(sdk))
+        if wrapper is not None and wrapper._sdk is sdk:
             return wrapper
+        return None
+
+    def _remember(self, sdk: object, wrapper: Any) -> Any:
+        with self._wrap_lock:
+            existing = self._wrappers.get(id(sdk))
+            if existing is not None and existing._sdk is sdk:
+                return existing
+            self._wrappers[id(sdk)] = wrapper
+        return wrapper
+
+    def _forget(self, sdk: object) -> None:
+        with self._wrap_lock:
+            self._wrappers.pop(id(sdk), None)
 
     def _attach_handlers(self, sdk_room: rtc.Room, generation: int) -> None:
         put = self._events.put
@@ -524,9 +603,54 @@ class LiveKitRoom:
 
         def on_participant_disconnected(p: rtc.RemoteParticipant) -> None:
             wrapper = wrap(p)
-            with self._wrap_lock:
-                self._wrappers.pop(id(p), None)
+            self._forget(p)
             put(generation, "participant_disconnected", wrapper)
+
+        wrap_pub, wrap_track = self._wrap_publication, self._wrap_track
+
+        def on_track_published(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+            put(generation, "track_published", wrap_pub(pub), wrap(p))
+
+        def on_track_unpublished(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
+            wrapper = wrap_pub(pub)
+            self._forget(pub)
+            put(generation, "track_unpublished", wrapper, wrap(p))
+
+        def on_track_subscribed(
+            track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant
+        ) -> None:
+            put(generation, "track_subscribed", wrap_track(track), wrap_pub(pub), wrap(p))
+
+        def on_track_unsubscribed(
+            track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant
+        ) -> None:
+            wrapper = wrap_track(track)
+            self._forget(track)
+            put(generation, "track_unsubscribed", wrapper, wrap_pub(pub), wrap(p))
+
+        def on_track_muted(p: rtc.Participant, pub: rtc.TrackPublication) -> None:
+            put(generation, "track_muted", wrap(p), wrap_pub(pub))
+
+        def on_track_unmuted(p: rtc.Participant, pub: rtc.TrackPublication) -> None:
+            put(generation, "track_unmuted", wrap(p), wrap_pub(pub))
+
+        def on_local_published(pub: rtc.LocalTrackPublication, track: rtc.Track) -> None:
+            put(generation, "local_track_published", wrap_pub(pub), wrap_track(track))
+
+        def on_local_unpublished(pub: rtc.LocalTrackPublication) -> None:
+            wrapper = wrap_pub(pub)
+            self._forget(pub)
+            put(generation, "local_track_unpublished", wrapper)
+
+        def on_e2ee_state(p: rtc.Participant | None, state: int) -> None:
+            if p is not None:
+                put(generation, "e2ee_state_changed", wrap(p), int(state))
+
+        def on_encryption_status(p: rtc.Participant | None, is_encrypted: bool) -> None:
+            if p is not None:
+                put(
+                    generation, "participant_encryption_status_changed", wrap(p), bool(is_encrypted)
+                )
 
         def on_metadata(p: rtc.Participant, old: str, new: str) -> None:
             put(generation, "participant_metadata_changed", wrap(p), old, new)
@@ -566,6 +690,16 @@ class LiveKitRoom:
         sdk_room.on("room_metadata_changed", on_room_metadata)
         sdk_room.on("connection_quality_changed", on_quality)
         sdk_room.on("data_received", on_data)
+        sdk_room.on("track_published", on_track_published)
+        sdk_room.on("track_unpublished", on_track_unpublished)
+        sdk_room.on("track_subscribed", on_track_subscribed)
+        sdk_room.on("track_unsubscribed", on_track_unsubscribed)
+        sdk_room.on("track_muted", on_track_muted)
+        sdk_room.on("track_unmuted", on_track_unmuted)
+        sdk_room.on("local_track_published", on_local_published)
+        sdk_room.on("local_track_unpublished", on_local_unpublished)
+        sdk_room.on("e2ee_state_changed", on_e2ee_state)
+        sdk_room.on("participant_encryption_status_changed", on_encryption_status)
         sdk_room.on("reconnecting", lambda: put(generation, "reconnecting"))
         sdk_room.on("reconnected", lambda: put(generation, "reconnected"))
         sdk_room.on("disconnected", on_disconnected)
@@ -574,11 +708,15 @@ class LiveKitRoom:
         return f"<LiveKitRoom name={self._name!r} state={self._state}>"
 
 
-async def _disconnect_sdk_room(sdk_room: rtc.Room) -> None:
+async def _disconnect_sdk_room(
+    sdk_room: rtc.Room, local: LiveKitLocalParticipant | None = None
+) -> None:
     try:
         await asyncio.wait_for(sdk_room.disconnect(), timeout=10.0)
     except Exception as error:
         logger.debug("SDK disconnect ended with %s", type(error).__name__)
+    if local is not None:
+        local._cancel_operations()
 
 
 def _disconnect_if_connected(task: asyncio.Future[None], sdk_room: rtc.Room) -> None:
@@ -601,6 +739,17 @@ _REASON_WORDS = {
     "CONNECTION_TIMEOUT": "connection timed out",
     "MEDIA_FAILURE": "media connection failed",
 }
+
+
+def sdk_room_participants(sdk_room: rtc.Room | None) -> list[rtc.Participant]:
+    """Every SDK participant of a room, local first (empty without a room)."""
+    if sdk_room is None:
+        return []
+    try:
+        local = [sdk_room.local_participant]
+    except Exception:
+        local = []
+    return local + list(sdk_room.remote_participants.values())
 
 
 def _disconnect_reason_words(reason: int) -> str:

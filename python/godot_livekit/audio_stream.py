@@ -1,0 +1,231 @@
+"""LiveKitAudioStream: remote audio into a Godot AudioStreamGeneratorPlayback.
+
+The SDK resamples natively to the playback's mix rate in stereo; the runtime thread
+converts to float32 (numpy) into a small jitter buffer (tens of ms). ``poll(playback)``
+pushes only as many frames as the playback can take. When audio arrives faster than it
+is played, the oldest audio is dropped, so the delay never grows over a long session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+from livekit import rtc
+
+from . import _runtime, poller
+from .media_convert import AudioJitterBuffer, int16_to_float
+from .participant import LiveKitParticipant
+from .signals import notify_activity
+from .track import LiveKitTrack
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SAMPLE_RATE = 48000
+TARGET_DELAY_MS = 40.0
+MAX_DELAY_MS = 120.0
+
+
+class Playback(Protocol):
+    """What ``poll`` needs of Godot's AudioStreamGeneratorPlayback."""
+
+    def get_frames_available(self) -> int: ...
+    def push_buffer(self, frames: np.ndarray) -> Any: ...
+
+
+class LiveKitAudioStream:
+    """Receives audio from a remote track and feeds a Godot audio playback."""
+
+    def __init__(self, sample_rate: int = DEFAULT_SAMPLE_RATE) -> None:
+        self._sample_rate = int(sample_rate)
+        self._num_channels = 2
+        self._buffer = AudioJitterBuffer(
+            self._sample_rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
+        )
+        self._make: Callable[[int], rtc.AudioStream] | None = None
+        self._sdk_stream: rtc.AudioStream | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ended = False
+        self._closed = False
+        self._origin: LiveKitTrack | LiveKitParticipant | None = None
+        self._pushed = 0
+        self._playback: Playback | None = None
+
+    @staticmethod
+    def from_track(track: LiveKitTrack) -> LiveKitAudioStream:
+        """A stream of ``track``'s audio (a subscribed remote audio track)."""
+        if not isinstance(track, LiveKitTrack):
+            raise TypeError("from_track: track must be a LiveKitTrack")
+        stream = LiveKitAudioStream()
+        stream._origin = track
+        sdk = track._sdk
+        if sdk is None or track.get_kind() != LiveKitTrack.KIND_AUDIO:
+            logger.warning("from_track: not a live audio track; the stream stays silent")
+            stream._ended = True
+            return stream
+        stream._make = lambda rate: rtc.AudioStream.from_track(
+            track=sdk, sample_rate=rate, num_channels=2, frame_size_ms=10
+        )
+        stream._start()
+        return stream
+
+    @staticmethod
+    def from_participant(participant: LiveKitParticipant, source: int) -> LiveKitAudioStream:
+        """A stream of ``participant``'s audio from ``source`` (e.g. SOURCE_MICROPHONE)."""
+        if not isinstance(participant, LiveKitParticipant):
+            raise TypeError("from_participant: participant must be a LiveKitParticipant")
+        if source not in (LiveKitTrack.SOURCE_MICROPHONE, LiveKitTrack.SOURCE_SCREENSHARE_AUDIO):
+            raise ValueError(
+                "from_participant: source must be SOURCE_MICROPHONE or SOURCE_SCREENSHARE_AUDIO"
+            )
+        stream = LiveKitAudioStream()
+        stream._origin = participant
+        sdk = participant._sdk
+        if sdk is None:
+            stream._ended = True
+            return stream
+        stream._make = lambda rate: rtc.AudioStream.from_participant(
+            participant=sdk,
+            track_source=source,
+            sample_rate=rate,
+            num_channels=2,
+            frame_size_ms=10,
+        )
+        stream._start()
+        return stream
+
+    def _start(self) -> None:
+        make, rate, buffer = self._make, self._sample_rate, self._buffer
+        assert make is not None
+
+        async def run() -> None:
+            self._task = asyncio.current_task()
+            try:
+                sdk_stream = make(rate)
+                self._sdk_stream = sdk_stream
+                async for event in sdk_stream:
+                    buffer.push(int16_to_float(event.frame.data, 2))
+                    notify_activity()
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                logger.exception("audio stream ended with an error")
+            finally:
+                if self._buffer is buffer:
+                    self._ended = True
+                notify_activity()
+
+        _runtime.submit(run())
+
+    def _stop_sdk_stream(self) -> None:
+        stream, task = self._sdk_stream, self._task
+        self._sdk_stream, self._task = None, None
+
+        async def stop() -> None:
+            if stream is not None:
+                try:
+                    await asyncio.wait_for(stream.aclose(), timeout=2.0)
+                except Exception:
+                    logger.debug("audio stream close", exc_info=True)
+            if task is not None and not task.done():
+                task.cancel()
+
+        _runtime.submit(stop())
+
+    # -- main thread -------------------------------------------------------------------------
+
+    def poll(self, playback: Playback, mix_rate: int | None = None) -> int:
+        """Push buffered audio into ``playback`` (as many frames as it can take);
+        returns the number of frames pushed. ``mix_rate`` (the generator's rate) switches
+        the stream to that rate the first time it differs."""
+        self._check_origin()
+        if self._closed:
+            return 0
+        if mix_rate is not None and int(mix_rate) != self._sample_rate:
+            self._set_rate(int(mix_rate))
+        available = int(playback.get_frames_available())
+        if available <= 0:
+            return 0
+        frames = self._buffer.pop(available)
+        if len(frames) == 0:
+            return 0
+        playback.push_buffer(frames)
+        self._pushed += len(frames)
+        return len(frames)
+
+    def _set_rate(self, rate: int) -> None:
+        if not 8000 <= rate <= 192000:
+            raise ValueError(f"mix_rate {rate} is out of range")
+        self._sample_rate = rate
+        self._buffer = AudioJitterBuffer(
+            rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
+        )
+        if self._make is not None and not self._ended:
+            self._stop_sdk_stream()
+            self._start()
+
+    def attach_playback(self, playback: Playback | None, mix_rate: int | None = None) -> None:
+        """Let the frame poller call ``poll(playback)`` every frame (None detaches)."""
+        self._playback = playback
+        if mix_rate is not None:
+            self._set_rate(int(mix_rate))
+        if playback is not None:
+            poller.register(self)
+        else:
+            poller.unregister(self)
+
+    def get_auto_poll(self) -> bool:
+        return self._playback is not None
+
+    def _auto_pump(self) -> None:
+        if self._playback is not None:
+            self.poll(self._playback)
+
+    def get_sample_rate(self) -> int:
+        return self._sample_rate
+
+    def get_num_channels(self) -> int:
+        return self._num_channels
+
+    def get_buffered_ms(self) -> float:
+        """Audio waiting in the jitter buffer, in milliseconds (the receive delay)."""
+        return self._buffer.buffered_ms
+
+    def get_dropped_frames(self) -> int:
+        """Frames dropped to keep the delay bounded."""
+        return self._buffer.dropped_frames
+
+    def get_underruns(self) -> int:
+        return self._buffer.underruns
+
+    def get_frames_pushed(self) -> int:
+        return self._pushed
+
+    def read_frames(self, max_frames: int) -> np.ndarray:
+        """Take up to ``max_frames`` stereo float32 frames directly (no playback needed)."""
+        return self._buffer.pop(max_frames)
+
+    def is_active(self) -> bool:
+        """False once closed, or once the track (or participant) went away."""
+        self._check_origin()
+        return not (self._closed or self._ended)
+
+    def _check_origin(self) -> None:
+        """End the stream when what it reads from became stale (unsubscribed, left)."""
+        origin = self._origin
+        if origin is not None and origin.is_stale() and not self._ended:
+            self._ended = True
+            self._stop_sdk_stream()
+
+    def close(self) -> None:
+        """Stop receiving audio; poll() pushes nothing from now on."""
+        if self._closed:
+            return
+        self._closed = True
+        self._playback = None
+        poller.unregister(self)
+        self._stop_sdk_stream()
+        self._buffer.clear()
