@@ -103,7 +103,9 @@ def start_xvfb() -> Xvfb:
         )
     read_fd, write_fd = os.pipe()
     log = tempfile.TemporaryFile()
+    setpriv = shutil.which("setpriv")  # util-linux: end Xvfb if this process dies abruptly
     command = [
+        *([setpriv, "--pdeathsig", "TERM"] if setpriv else []),
         binary,
         "-displayfd",
         str(write_fd),

@@ -49,7 +49,11 @@ FATAL_SIGNALS = ("connection_failed",)
 TokenFactory = Callable[..., str]
 
 
-class StepFailed(Exception):
+class DemoError(Exception):
+    """The demo cannot go on; the message says why."""
+
+
+class StepFailed(DemoError):
     """A demo step did not see what it waited for."""
 
 
@@ -522,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _embedded_server(args: argparse.Namespace) -> LocalServer:
     node_ip = os.environ.get(NODE_IP_ENV)
     if not node_ip:
-        raise StepFailed(
+        raise DemoError(
             f"the embedded server needs the private network namespace ({NODE_IP_ENV} is not "
             "set): run `python build.py demo`, or pass --url/--api-key/--api-secret"
         )
@@ -549,7 +553,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"embedded livekit-server at {url} (log {server.log_path})", file=out)
         else:
             if not args.api_key or not args.api_secret:
-                raise StepFailed("--url needs --api-key and --api-secret to mint tokens")
+                raise DemoError("--url needs --api-key and --api-secret to mint tokens")
             url, api_key, api_secret = args.url, args.api_key, args.api_secret
         print(f"room {room_name!r}", file=out, flush=True)
 
@@ -568,7 +572,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             flush=True,
         )
         return 0
-    except (StepFailed, RuntimeError) as error:
+    except (DemoError, RuntimeError) as error:
         print(f"demo FAILED: {error}", file=sys.stderr, flush=True)
         if server is not None and server.is_running():
             print("last lines of the server log:", file=sys.stderr)
@@ -576,6 +580,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         return 1
     finally:
         if demo is not None:
+            transcript.heading("cleanup: leaving the room")
             demo.close()
         if server is not None:
             server.stop()
