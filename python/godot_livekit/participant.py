@@ -33,6 +33,8 @@ MAX_RPC_PAYLOAD_BYTES = 15 * 1024
 """Largest RPC request or response payload (the SDK's limit)."""
 DEFAULT_RPC_TIMEOUT = 10.0
 OPERATION_TIMEOUT = 20.0
+ORDERED_UPDATE_HOLD = 1.0
+"""Longest time one metadata/name/attributes update holds back the next one."""
 """Bound on a background SDK call (set_metadata, unpublish_track...)."""
 
 
@@ -163,7 +165,11 @@ class LiveKitLocalParticipant(LiveKitParticipant):
                     if self._update_lock is None:
                         self._update_lock = asyncio.Lock()
                     async with self._update_lock:
-                        await asyncio.wait_for(coro, OPERATION_TIMEOUT)
+                        # the server applies an update at once, but the SDK's reply now and
+                        # then takes seconds: hold the order only briefly
+                        call = asyncio.ensure_future(asyncio.wait_for(coro, OPERATION_TIMEOUT))
+                        await asyncio.wait({call}, timeout=ORDERED_UPDATE_HOLD)
+                    await call
                 else:
                     await asyncio.wait_for(coro, OPERATION_TIMEOUT)
             except asyncio.CancelledError:
@@ -355,6 +361,7 @@ class LiveKitLocalParticipant(LiveKitParticipant):
                     method=method,
                     payload=payload,
                     response_timeout=float(timeout),
+                    max_round_trip_latency=_round_trip_allowance(float(timeout)),
                 )
             except rtc.RpcError as error:
                 room._events.put(generation, "rpc_error", method, _describe_rpc_error(error))
@@ -472,6 +479,16 @@ class LiveKitLocalParticipant(LiveKitParticipant):
             self._pending_rpc.clear()
 
 
+def _round_trip_allowance(timeout: float) -> float:
+    """Seconds of the caller's timeout kept for the network round trip.
+
+    The SDK gives the handler ``timeout - allowance`` (at least 1 s); its default allowance
+    of 7 s suits cloud relays but would leave a game's handler 1 s of a 5 s call. We keep
+    30 % of the timeout, between 1 and 7 s.
+    """
+    return min(7.0, max(1.0, 0.3 * timeout))
+
+
 def _require_str(value: object, where: str, name: str) -> None:
     if not isinstance(value, str):
         raise TypeError(f"{where}: {name} must be a string, got {type(value).__name__}")
@@ -508,7 +525,8 @@ def _describe_rpc_error(error: rtc.RpcError) -> str:
     """``"<plain words>: <remote message> (code N)"`` for an RPC failure."""
     words = _RPC_ERROR_WORDS.get(error.code)  # type: ignore[call-overload]
     message = error.message or ""
-    if words and message and message.lower() != words:
+    builtin = rtc.RpcError.ErrorMessage.get(error.code)  # type: ignore[call-overload]
+    if words and message and message != builtin:
         text = f"{words}: {message}"
     else:
         text = words or message or "RPC failed"

@@ -102,6 +102,11 @@ class LiveKitRoom:
     DATA_KIND_LOSSY = 0
     DATA_KIND_RELIABLE = 1
 
+    QUALITY_POOR = 0
+    QUALITY_GOOD = 1
+    QUALITY_EXCELLENT = 2
+    QUALITY_LOST = 3
+
     connected = signal()
     disconnected = signal()
     connection_failed = signal("error")
