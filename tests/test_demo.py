@@ -6,6 +6,8 @@ on 7880), the livekit SDK over the test namespace's network.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from godot_livekit.tools.demo import main
@@ -33,10 +35,17 @@ EXPECTED_LINES = [
     "bob   <- disconnected()",
     "alice <- participant_disconnected(participant=bob)",
     "alice <- disconnected()",
+    "alice <- track_subscribed(track=<LiveKitRemoteVideoTrack",
+    "alice <- track_subscribed(track=<LiveKitRemoteAudioTrack",
+    "alice :: received tone at 440.",
+    "alice <- participant_disconnected(participant=bot)",
 ]
 
 
-def test_demo_runs_every_step_and_prints_each_signal(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_every_step_and_prints_each_signal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # demo_output/ lands here
     code = main(["--port", "7890"])
     captured = capsys.readouterr()
     transcript = captured.out
@@ -52,7 +61,10 @@ def test_demo_runs_every_step_and_prints_each_signal(capsys: pytest.CaptureFixtu
     ), rpc_error
     assert rpc_error.endswith("(code 1400)')"), rpc_error
 
-    assert "step 12/12: alice disconnects" in transcript
+    assert "step 16/16: alice disconnects" in transcript
+    (saved,) = [line for line in transcript.splitlines() if "saved a received frame to " in line]
+    png = Path(saved.split("saved a received frame to ", 1)[1].strip())
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     summary = transcript.strip().splitlines()[-1]
     assert summary.startswith("demo finished: ") and "all steps passed" in summary, summary
     signal_lines = [line for line in transcript.splitlines() if " <- " in line]

@@ -1,4 +1,4 @@
-"""Headless demo: two participants exercise connect, data, RPC and state changes.
+"""Headless demo: participants exercise connect, data, RPC, state changes and media.
 
     python build.py demo                                  # embedded local server
     python build.py demo --url wss://host --api-key K --api-secret S
@@ -9,6 +9,9 @@ side receives is printed, one line each, so the transcript shows what a Godot sc
 connected to the same signals would get, in order::
 
     [  0.412s] bob   <- data_received(data=b'hello bob' (9 bytes), participant=alice, ...)
+
+A bot then publishes a test-pattern video and a 440 Hz tone: alice saves a PNG of a
+received frame (its path is printed) and reports the received tone's frequency.
 
 The scenario is the list returned by :func:`build_steps`; each step acts, then waits
 (bounded) for the signals that prove it worked. Add steps there to extend the demo.
@@ -26,14 +29,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import numpy as np
 from livekit import rtc
 
+from godot_livekit.audio_source import LiveKitAudioSource
+from godot_livekit.audio_stream import LiveKitAudioStream
 from godot_livekit.participant import LiveKitLocalParticipant, LiveKitParticipant
 from godot_livekit.poller import pump_until
 from godot_livekit.room import LiveKitRoom
 from godot_livekit.signals import declared_signals
+from godot_livekit.track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack, LiveKitTrack
+from godot_livekit.video_source import LiveKitVideoSource
+from godot_livekit.video_stream import LiveKitVideoStream
 
 from .devserver import LocalServer
+from .feeders import Feeder, tone_feeder, video_feeder
+from .patterns import dominant_frequency, pattern_error, write_png
 from .tokens import mint_token
 
 logger = logging.getLogger(__name__)
@@ -199,6 +210,8 @@ class Demo:
         self.transcript = transcript
         self.step_timeout = step_timeout
         self.rooms: dict[str, LiveKitRoom] = {}
+        self.feeders: list[Feeder] = []
+        self.output_dir = "demo_output"
         self.step_start = 0  # index into transcript.events where the current step began
 
     # -- participants -----------------------------------------------------------------
@@ -281,10 +294,18 @@ class Demo:
         )
         return self.received(who, signal, **match)[0]
 
+    # -- media ------------------------------------------------------------------------
+
+    def stop_feeders(self) -> None:
+        feeders, self.feeders = self.feeders, []
+        for feeder in feeders:
+            feeder.stop()
+
     # -- cleanup ----------------------------------------------------------------------
 
     def close(self) -> None:
         """Leave every room and let the SDK finish (bounded)."""
+        self.stop_feeders()
         for room in self.rooms.values():
             room.disconnect_from_room()
         pump_until(lambda: False, 0.0)  # deliver the last signals
@@ -457,6 +478,111 @@ def step_alice_disconnects(demo: Demo) -> None:
     demo.expect("alice", "disconnected")
 
 
+# ------------------------------------------------------------------ media steps
+
+BOT = "bot"
+PATTERN_SIZE = (320, 240)
+TONE_HZ = 440.0
+PATTERN_TOLERANCE = 40  # per channel, after VP8 encoding
+
+
+class _Collector:
+    """Stands in for Godot's AudioStreamGeneratorPlayback: keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = []
+        self.frames = 0
+
+    def get_frames_available(self) -> int:
+        return 4096
+
+    def push_buffer(self, frames: Any) -> None:
+        self.chunks.append(frames.copy())
+        self.frames += len(frames)
+
+
+def step_bot_publishes(demo: Demo) -> None:
+    room = demo.add_peer(BOT)
+    demo.connect(BOT)
+    video = LiveKitVideoSource.create(*PATTERN_SIZE)
+    audio = LiveKitAudioSource.create(48000, 1, 200)
+    local = room.local_participant
+    demo.act(BOT, f"publish_track(video 'test-pattern' {PATTERN_SIZE[0]}x{PATTERN_SIZE[1]})")
+    local.publish_track(LiveKitLocalVideoTrack.create("test-pattern", video), {})
+    demo.act(BOT, f"publish_track(audio 'tone' {TONE_HZ:g} Hz)")
+    local.publish_track(LiveKitLocalAudioTrack.create("tone", audio), {})
+    demo.feeders += [video_feeder(video).start(), tone_feeder(audio, TONE_HZ).start()]
+    demo.expect(BOT, "local_track_published", timeout=demo.step_timeout)
+    demo.wait(
+        "both bot tracks subscribed at alice",
+        lambda: len(demo.received("alice", "track_subscribed", participant=BOT)) >= 2,
+    )
+
+
+def _subscribed_track(demo: Demo, kind: int) -> LiveKitTrack:
+    for event in demo.transcript.events:
+        if event.who == "alice" and event.signal == "track_subscribed":
+            track = event.args[0]
+            if isinstance(track, LiveKitTrack) and track.get_kind() == kind:
+                return track
+    raise StepFailed("alice has no subscribed track of that kind")
+
+
+def step_alice_saves_frame(demo: Demo) -> None:
+    track = _subscribed_track(demo, LiveKitTrack.KIND_VIDEO)
+    stream = LiveKitVideoStream.from_track(track)
+    demo.act("alice", "LiveKitVideoStream.from_track(bot's video)")
+    best: list[Any] = []
+
+    def good_frame() -> bool:
+        frame = stream.get_texture()
+        if frame is None or frame.shape[1::-1] != PATTERN_SIZE:
+            return False
+        best[:] = [frame]
+        return pattern_error(frame) <= PATTERN_TOLERANCE
+
+    try:
+        demo.wait("a received frame showing the test pattern", good_frame)
+        os.makedirs(demo.output_dir, exist_ok=True)
+        path = os.path.abspath(os.path.join(demo.output_dir, "received_frame.png"))
+        write_png(path, best[0])
+        demo.note(
+            "alice",
+            f"received {stream.get_frames_received()} frames; {PATTERN_SIZE[0]}x"
+            f"{PATTERN_SIZE[1]}, colours within {pattern_error(best[0])} of the pattern",
+        )
+        demo.note("alice", f"saved a received frame to {path}")
+    finally:
+        stream.close()
+
+
+def step_alice_hears_tone(demo: Demo) -> None:
+    track = _subscribed_track(demo, LiveKitTrack.KIND_AUDIO)
+    stream = LiveKitAudioStream.from_track(track)
+    demo.act("alice", "LiveKitAudioStream.from_track(bot's audio); poll(playback) each frame")
+    playback = _Collector()
+    try:
+        demo.wait(
+            "one second of received audio",
+            lambda: stream.poll(playback) >= 0 and playback.frames >= 48000,
+        )
+        samples = np.concatenate(playback.chunks)[-24000:]
+        frequency = dominant_frequency(samples, stream.get_sample_rate())
+        demo.note("alice", f"received tone at {frequency:.1f} Hz (sent {TONE_HZ:g} Hz)")
+        if abs(frequency - TONE_HZ) > 5.0:
+            raise StepFailed(f"the received tone is {frequency:.1f} Hz, not {TONE_HZ:g} Hz")
+    finally:
+        stream.close()
+
+
+def step_bot_leaves(demo: Demo) -> None:
+    demo.stop_feeders()
+    demo.act(BOT, "disconnect_from_room()")
+    demo.room(BOT).disconnect_from_room()
+    demo.expect(BOT, "disconnected")
+    demo.expect("alice", "participant_disconnected", participant=BOT)
+
+
 def build_steps() -> list[Step]:
     """The scenario, in order; later steps may rely on earlier ones."""
     return [
@@ -470,6 +596,10 @@ def build_steps() -> list[Step]:
         Step("alice changes her metadata", step_alice_changes_metadata),
         Step("alice changes her name", step_alice_changes_name),
         Step("alice changes her attributes", step_alice_changes_attributes),
+        Step("a bot publishes a test-pattern video and a 440 Hz tone", step_bot_publishes),
+        Step("alice receives the video and saves a frame as PNG", step_alice_saves_frame),
+        Step("alice receives the tone and measures its frequency", step_alice_hears_tone),
+        Step("the bot leaves", step_bot_leaves),
         Step("bob leaves; alice sees him go", step_bob_leaves),
         Step("alice disconnects", step_alice_disconnects),
     ]
@@ -593,6 +723,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # the SDK warns about handles it already dropped when a stream closes after its
+        # track went away; harmless, and noise in a transcript
+        logging.getLogger("livekit").setLevel(logging.ERROR)
     try:
         return _run(args, sys.stdout)
     except KeyboardInterrupt:

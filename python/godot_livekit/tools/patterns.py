@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import struct
+import zlib
+
 import numpy as np
 
 QUADRANT_COLORS = {
@@ -69,3 +73,21 @@ def dominant_frequency(samples: np.ndarray, sample_rate: int) -> float:
     spectrum = np.abs(np.fft.rfft(windowed))
     peak = int(np.argmax(spectrum[1:])) + 1
     return peak * sample_rate / len(mono)
+
+
+def write_png(path: str | os.PathLike[str], rgba: np.ndarray) -> None:
+    """Write a (height, width, 4) uint8 RGBA image as a PNG file (zlib, no dependencies)."""
+    height, width = rgba.shape[:2]
+    rows = np.empty((height, 1 + width * 4), np.uint8)
+    rows[:, 0] = 0  # filter type "none" for every row
+    rows[:, 1:] = np.ascontiguousarray(rgba, dtype=np.uint8).reshape(height, width * 4)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    data = zlib.compress(rows.tobytes(), 6)
+    with open(path, "wb") as out:
+        out.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data))
+        out.write(chunk(b"IEND", b""))
