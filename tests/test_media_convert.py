@@ -232,8 +232,10 @@ def test_jitter_buffer_priming_after_underrun() -> None:
     jb.push(_ramp(10, 10))
     np.testing.assert_array_equal(jb.pop(15), _ramp(0, 15))
     assert jb.underruns == 0
-    out = jb.pop(10)  # only 5 left: underrun
+    out = jb.pop(10)  # only 5 left: a short read, not an underrun
     np.testing.assert_array_equal(out, _ramp(15, 5))
+    assert jb.underruns == 0 and jb.primed
+    assert jb.pop(10).shape == (0, 2)  # empty: underrun
     assert jb.underruns == 1 and not jb.primed
     jb.push(_ramp(20, 5))
     assert jb.pop(5).shape == (0, 2)  # waiting to re-prime even though data exists

@@ -11,6 +11,7 @@ import logging
 
 from .audio_source import LiveKitAudioSource
 from .audio_stream import LiveKitAudioStream
+from .e2ee import LiveKitE2eeManager, LiveKitE2eeOptions, LiveKitFrameCryptor, LiveKitKeyProvider
 from .errors import LiveKitError, install_log_redaction
 from .participant import LiveKitLocalParticipant, LiveKitParticipant, LiveKitRemoteParticipant
 from .poller import pump_all
@@ -38,7 +39,11 @@ install_log_redaction()
 __all__ = [
     "LiveKitAudioSource",
     "LiveKitAudioStream",
+    "LiveKitE2eeManager",
+    "LiveKitE2eeOptions",
     "LiveKitError",
+    "LiveKitFrameCryptor",
+    "LiveKitKeyProvider",
     "LiveKitLocalAudioTrack",
     "LiveKitLocalParticipant",
     "LiveKitLocalTrackPublication",

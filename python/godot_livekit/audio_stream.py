@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_SAMPLE_RATE = 48000
 TARGET_DELAY_MS = 40.0
 MAX_DELAY_MS = 120.0
+PLAYBACK_TARGET_MS = 50.0
+"""Audio kept queued in Godot's playback buffer, whatever its buffer_length."""
 
 
 class Playback(Protocol):
@@ -53,6 +55,8 @@ class LiveKitAudioStream:
         self._origin: LiveKitTrack | LiveKitParticipant | None = None
         self._pushed = 0
         self._playback: Playback | None = None
+        self._playback_capacity = 0
+        self._playback_target = round(PLAYBACK_TARGET_MS * self._sample_rate / 1000)
 
     @staticmethod
     def from_track(track: LiveKitTrack) -> LiveKitAudioStream:
@@ -138,9 +142,9 @@ class LiveKitAudioStream:
     # -- main thread -------------------------------------------------------------------------
 
     def poll(self, playback: Playback, mix_rate: int | None = None) -> int:
-        """Push buffered audio into ``playback`` (as many frames as it can take);
-        returns the number of frames pushed. ``mix_rate`` (the generator's rate) switches
-        the stream to that rate the first time it differs."""
+        """Push buffered audio into ``playback``, keeping about 50 ms queued there (never
+        more than it can take); returns the number of frames pushed. ``mix_rate`` (the
+        generator's rate) switches the stream to that rate the first time it differs."""
         self._check_origin()
         if self._closed:
             return 0
@@ -149,7 +153,14 @@ class LiveKitAudioStream:
         available = int(playback.get_frames_available())
         if available <= 0:
             return 0
-        frames = self._buffer.pop(available)
+        # the playback's size is the most free space it ever reported (it starts empty);
+        # keep only PLAYBACK_TARGET_MS queued there, so its length adds no delay
+        self._playback_capacity = max(self._playback_capacity, available)
+        queued = self._playback_capacity - available
+        wanted = min(available, self._playback_target - queued)
+        if wanted <= 0:
+            return 0
+        frames = self._buffer.pop(wanted)
         if len(frames) == 0:
             return 0
         playback.push_buffer(frames)
@@ -160,6 +171,7 @@ class LiveKitAudioStream:
         if not 8000 <= rate <= 192000:
             raise ValueError(f"mix_rate {rate} is out of range")
         self._sample_rate = rate
+        self._playback_target = round(PLAYBACK_TARGET_MS * rate / 1000)
         self._buffer = AudioJitterBuffer(
             rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
         )

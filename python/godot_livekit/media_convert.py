@@ -222,8 +222,9 @@ class AudioJitterBuffer:
     (capacity, channels); every operation is O(1) numpy slicing under one lock.
 
     Latency control: when the buffered audio exceeds ``max_delay_ms`` the oldest audio is
-    dropped so that ``target_delay_ms`` remains (counted in :attr:`dropped_frames`). After an
-    underrun (a pop finds less audio than asked for) pops return nothing until ``prime_ms``
+    dropped so that ``target_delay_ms`` remains (counted in :attr:`dropped_frames`). A pop
+    gets what is there, up to what it asks for. After an underrun (a pop finds the buffer
+    empty) pops return nothing until ``prime_ms``
     (default ``target_delay_ms / 2``) is buffered again, so playback resumes in one piece
     instead of stuttering. The buffer starts unprimed.
     """
@@ -334,10 +335,12 @@ class AudioJitterBuffer:
                 if self._count < max(self._prime, 1):
                     return np.empty((0, self.channels), dtype=np.float32)
                 self._primed = True
-            k = min(max(int(max_frames), 0), self._count)
-            if k < max_frames:
+            if self._count == 0 and max_frames > 0:
+                # ran dry: wait for prime_ms again so playback resumes in one piece
                 self.underruns += 1
                 self._primed = False
+                return np.empty((0, self.channels), dtype=np.float32)
+            k = min(max(int(max_frames), 0), self._count)
             out = np.empty((k, self.channels), dtype=np.float32)
             first = min(k, self._capacity - self._read)
             out[:first] = self._buf[self._read : self._read + first]

@@ -267,7 +267,13 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         if sdk_track is None:
             raise LiveKitError("publish_track: the track was closed")
         is_video = isinstance(track, LiveKitLocalVideoTrack)
-        publish_options, source = _publish_options(options, is_video)
+        media_source = getattr(track, "_media_source", None)
+        pixels = (
+            media_source.get_width() * media_source.get_height()
+            if is_video and media_source is not None
+            else 1280 * 720
+        )
+        publish_options, source = _publish_options(options, is_video, pixels)
         sdk, room = self._require_sdk("publish a track")
         publication = LiveKitLocalTrackPublication()
         publication._local_track = track
@@ -543,11 +549,19 @@ _CODECS = {
 _PUBLISH_KEYS = ("source", "simulcast", "dtx", "red", "video_codec", "max_bitrate", "max_framerate")
 
 
+DEFAULT_MAX_FRAMERATE = 30.0
+BITS_PER_PIXEL = 0.07  # a usual VP8/H.264 budget: 1280x720 at 30 fps is about 1.9 Mbit/s
+
+
 def _publish_options(
-    options: Mapping[str, Any] | None, is_video: bool
+    options: Mapping[str, Any] | None, is_video: bool, pixels: int = 1280 * 720
 ) -> tuple[rtc.TrackPublishOptions, int]:
     """Check the ``publish_track`` options dictionary; returns SDK options and the source."""
     options = dict(options or {})
+    framerate_hint = options.get("max_framerate", DEFAULT_MAX_FRAMERATE)
+    if isinstance(framerate_hint, bool) or not isinstance(framerate_hint, (int, float)):
+        framerate_hint = DEFAULT_MAX_FRAMERATE
+    default_bitrate = int(pixels * max(1.0, float(framerate_hint)) * BITS_PER_PIXEL)
     for key in options:
         if key not in _PUBLISH_KEYS:
             logger.warning("publish_track: unknown option %r ignored", key)
@@ -568,8 +582,9 @@ def _publish_options(
         else:
             raise ValueError(f"publish_track: video_codec must be one of {sorted(_CODECS)}")
     if "max_bitrate" in options or "max_framerate" in options:
-        bitrate = options.get("max_bitrate", 0)
-        framerate = options.get("max_framerate", 0.0)
+        # the SDK needs both: one left out gets a usual value (a 0 framerate sends nothing)
+        bitrate = options.get("max_bitrate", default_bitrate)
+        framerate = options.get("max_framerate", DEFAULT_MAX_FRAMERATE)
         if isinstance(bitrate, bool) or not isinstance(bitrate, int) or bitrate < 0:
             raise ValueError("publish_track: max_bitrate must be bits per second (int >= 0)")
         if (
