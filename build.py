@@ -8,7 +8,10 @@ Standard library only: this script runs before anything is installed.
     python build.py demo [--url U ...]     # scripted demo (local embedded server by default)
     python build.py server [--port 7880]   # local dev server for Godot on this machine
     python build.py token --identity X --room Y
+    python build.py bench [--minutes 3] [--quick]   # main-thread costs, audio delay
     python build.py lint
+    python build.py package                # dist/godot-livekit-addon-<version>.zip
+    python build.py install --project P    # addon + core into a py4godot project
 """
 
 from __future__ import annotations
@@ -328,6 +331,7 @@ def cmd_setup(_args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """`test`: pytest inside a private network namespace."""
     setup()
+    ensure_wheelhouse()
     exec_in_netns(venv_module_command("pytest", strip_separator(args.rest)))
 
 
@@ -379,6 +383,22 @@ def cmd_token(args: argparse.Namespace) -> int:
     exec_command(venv_module_command("godot_livekit.tools.tokens", token_args(args)))
 
 
+def bench_args(args: argparse.Namespace) -> list[str]:
+    """Options passed through to bench.run."""
+    passed = ["--port", str(args.port)]
+    if args.minutes is not None:
+        passed += ["--minutes", str(args.minutes)]
+    if args.quick:
+        passed.append("--quick")
+    return passed + strip_separator(args.extra)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """`bench`: the benchmarks against a local server inside a private network namespace."""
+    setup()
+    exec_in_netns(venv_module_command("bench.run", bench_args(args)))
+
+
 def existing_lint_paths() -> list[str]:
     """The Python lint targets that exist in this checkout."""
     return [name for name in LINT_PATHS if (REPO_ROOT / name).exists()]
@@ -420,6 +440,304 @@ def cmd_netns_exec(args: argparse.Namespace) -> int:
     exec_command(command, netns_child_env())
 
 
+# ------------------------------------------------------------------ package / install
+
+
+ADDON_NAME = "godot_livekit"
+ADDON_DIR = REPO_ROOT / "addons" / ADDON_NAME
+CORE_PACKAGE_DIR = REPO_ROOT / "python" / "godot_livekit"
+# Where the packaged addon carries its own copy of the core package (see addon_file_map).
+ADDON_CORE_SUBDIR = "python"
+DIST_DIR = REPO_ROOT / "dist"
+PY4GODOT_DIR = Path("addons") / "py4godot"
+PACKAGE_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
+PACKAGE_SKIP_SUFFIXES = (".pyc", ".pyo")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: the same tree gives the same zip
+WHEELHOUSE_DIR = TOOLS_DIR / "wheelhouse"
+WHEELHOUSE_STAMP = WHEELHOUSE_DIR / ".godot-livekit-wheelhouse.sha256"
+PIP_PROBLEM_MARKERS = (
+    "error",
+    "no matching distribution",
+    "could not find a version",
+    "requires-python",
+    "requires a different python",
+    "is not a supported wheel",
+    "no such file",
+)
+
+ADDON_README = """\
+# godot-livekit addon {version}
+
+LiveKit rooms (voice, video, screen share, data, RPC, E2EE) for Godot 4 through py4godot.
+
+## Install
+1. Copy `addons/py4godot/` from a py4godot release into your project (it embeds CPython).
+2. Copy this `addons/godot_livekit/` folder into your project's `addons/`.
+3. Install the Python side into py4godot's interpreter (from a godot-livekit checkout):
+   `python build.py install --project /path/to/your/project`
+   or by hand: `addons/py4godot/cpython-*/python/bin/python3 -m pip install godot-livekit`
+   (run `addons/py4godot/get_pip.py` with that interpreter first if it has no pip).
+4. Project > Project Settings > Plugins: enable "Godot LiveKit" (adds the LiveKitPoller
+   autoload and the LiveKit dock).
+
+`addons/godot_livekit/{core}/godot_livekit/` is a copy of the engine-free core package.
+
+## Use from GDScript
+    var room: Object = LiveKit.new_room()
+    room.connect("connected", _on_connected)
+    room.connect_to_room("ws://127.0.0.1:7880", token, {{}})
+
+`LiveKit` (addons/godot_livekit/LiveKit.gd) makes every object (`LiveKit.create_audio_source`,
+`LiveKit.video_stream_from_track`, `LiveKit.create_screen_capture`, ...) and holds every enum
+value (`LiveKit.STATE_CONNECTED`, `LiveKit.SOURCE_CAMERA`, ...).
+"""
+
+
+def project_version() -> str:
+    """`[project] version` of pyproject.toml."""
+    import tomllib
+
+    with PYPROJECT.open("rb") as handle:
+        return str(tomllib.load(handle)["project"]["version"])
+
+
+def package_files(root: Path) -> list[Path]:
+    """Files under `root` that belong in a package (no caches or bytecode), sorted."""
+    found: list[Path] = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if d not in PACKAGE_SKIP_DIRS)
+        found += [
+            Path(directory) / name
+            for name in sorted(files)
+            if not name.endswith(PACKAGE_SKIP_SUFFIXES)
+        ]
+    return found
+
+
+def addon_file_map() -> dict[str, Path]:
+    """Archive path -> source file: the addon plus the core package inside it."""
+    if not ADDON_DIR.is_dir():
+        raise BuildError(f"{ADDON_DIR} does not exist")
+    members: dict[str, Path] = {}
+    for path in package_files(ADDON_DIR):
+        members[path.relative_to(REPO_ROOT).as_posix()] = path
+    core_root = f"addons/{ADDON_NAME}/{ADDON_CORE_SUBDIR}/godot_livekit"
+    for path in package_files(CORE_PACKAGE_DIR):
+        members[f"{core_root}/{path.relative_to(CORE_PACKAGE_DIR).as_posix()}"] = path
+    return members
+
+
+def addon_generated_files() -> dict[str, str]:
+    """Archive path -> text of the files the package adds (install notes, .gdignore)."""
+    root = f"addons/{ADDON_NAME}"
+    return {
+        f"{root}/INSTALL.md": ADDON_README.format(
+            version=project_version(), core=ADDON_CORE_SUBDIR
+        ),
+        # Godot must not load the core's modules as scripts (py4godot would run each one).
+        f"{root}/{ADDON_CORE_SUBDIR}/.gdignore": "",
+    }
+
+
+def addon_contents() -> dict[str, bytes]:
+    """Archive path -> bytes of everything the packaged addon holds."""
+    contents = {name: path.read_bytes() for name, path in addon_file_map().items()}
+    for name, text in addon_generated_files().items():
+        contents.setdefault(name, text.encode())
+    return contents
+
+
+def write_package(destination: Path) -> Path:
+    """Write the addon zip to `destination`; return it."""
+    import zipfile
+
+    contents = addon_contents()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(contents):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, contents[name])
+    os.replace(partial, destination)
+    return destination
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    """`package`: dist/godot-livekit-addon-<version>.zip, ready to unzip into a project."""
+    output = args.output or DIST_DIR / f"godot-livekit-addon-{project_version()}.zip"
+    path = write_package(Path(output).resolve())
+    say(f"wrote {path} ({path.stat().st_size // 1024} KiB); unzip it in a Godot project's root")
+    return 0
+
+
+def find_py4godot_python(project: Path) -> Path:
+    """py4godot's embedded interpreter in `project` (one this machine can run)."""
+    py4godot = project / PY4GODOT_DIR
+    if not py4godot.is_dir():
+        raise BuildError(
+            f"py4godot is not installed in {project}: {py4godot} does not exist.\n"
+            "Copy addons/py4godot/ from a py4godot release (niklas2902/py4godot) into the "
+            "project first; it carries the Python interpreter the addon runs in."
+        )
+    candidates = sorted(py4godot.glob("cpython-*/python/bin/python3")) + sorted(
+        py4godot.glob("cpython-*/python/python.exe")
+    )
+    for candidate in candidates:
+        try:
+            probe = subprocess.run(
+                [str(candidate), "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                timeout=60,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return candidate
+    found = ", ".join(str(c.relative_to(project)) for c in candidates) or "none"
+    raise BuildError(
+        f"no runnable py4godot interpreter in {py4godot} (looked for "
+        f"cpython-*/python/bin/python3 and cpython-*/python/python.exe; found: {found}).\n"
+        "Use a py4godot release built for this platform."
+    )
+
+
+def interpreter_version(python: Path) -> str:
+    """`X.Y.Z` of an interpreter (for messages)."""
+    result = subprocess.run(
+        [str(python), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.strip() or "unknown"
+
+
+def ensure_pip(python: Path, project: Path) -> None:
+    """Make sure `python -m pip` works, running py4godot's get_pip.py when it does not."""
+    check = [str(python), "-m", "pip", "--version"]
+    if subprocess.run(check, capture_output=True).returncode == 0:
+        return
+    get_pip = project / PY4GODOT_DIR / "get_pip.py"
+    if not get_pip.is_file():
+        raise BuildError(
+            f"{python} has no pip and {get_pip} is missing.\n"
+            "py4godot releases ship addons/py4godot/get_pip.py; reinstall py4godot, or run "
+            f"`{python} -m ensurepip` yourself."
+        )
+    say(f"installing pip into py4godot's Python ({get_pip.name})")
+    result = subprocess.run([str(python), str(get_pip)], capture_output=True, text=True)
+    if result.returncode != 0 or subprocess.run(check, capture_output=True).returncode != 0:
+        raise BuildError(
+            f"`{format_command([python, get_pip])}` failed (exit {result.returncode}):\n"
+            + relevant_pip_lines(result.stdout + result.stderr)
+        )
+
+
+def relevant_pip_lines(output: str, tail: int = 8) -> str:
+    """The lines of pip's output that say what went wrong, plus its last lines."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    picked = [line for line in lines if any(m in line.lower() for m in PIP_PROBLEM_MARKERS)]
+    for line in lines[-tail:]:
+        if line not in picked:
+            picked.append(line)
+    return "\n".join(f"    {line}" for line in picked) or "    (pip printed nothing)"
+
+
+def copy_addon(project: Path) -> Path:
+    """Copy the addon (with the core package inside) to PROJECT/addons/godot_livekit."""
+    destination = project / "addons" / ADDON_NAME
+    if destination.resolve() == ADDON_DIR.resolve():
+        say(f"{destination} is this checkout's addon; not copying it onto itself")
+        return destination
+    staging = destination.with_name(f".{ADDON_NAME}.installing")
+    if staging.exists():
+        shutil.rmtree(staging)
+    for name, data in addon_contents().items():
+        target = staging / Path(name).relative_to(f"addons/{ADDON_NAME}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if destination.exists():
+        shutil.rmtree(destination)
+    os.replace(staging, destination)
+    return destination
+
+
+def pip_install_core(python: Path, wheelhouse: Path | None) -> None:
+    """`python -m pip install <repo>`: the core package and its dependencies."""
+    command: list[str] = [str(python), "-m", "pip", "install", "--upgrade", "--no-input"]
+    command += ["--disable-pip-version-check"]
+    if wheelhouse is not None:
+        command += ["--no-index", "--find-links", str(wheelhouse)]
+    command.append(str(REPO_ROOT))
+    say(f"pip install godot-livekit and its dependencies into {python}")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildError(
+            f"pip could not install godot-livekit into py4godot's Python "
+            f"{interpreter_version(python)} (exit {result.returncode}). pip said:\n"
+            + relevant_pip_lines(result.stdout + result.stderr)
+            + "\nIf a dependency has no wheel for that Python version or platform (livekit, "
+            "numpy, mss), use a py4godot release whose Python those packages support."
+        )
+    done = [line for line in result.stdout.splitlines() if line.startswith("Successfully")]
+    if done:
+        say(done[-1])
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    """`install --project PATH`: the addon into PATH/addons, the core into py4godot's Python."""
+    project = Path(args.project).expanduser().resolve()
+    if not (project / "project.godot").is_file():
+        raise BuildError(f"{project} is not a Godot project (no project.godot there)")
+    python = find_py4godot_python(project)
+    say(f"py4godot Python {interpreter_version(python)}: {python}")
+    wheelhouse = Path(args.wheelhouse).resolve() if args.wheelhouse else None
+    if wheelhouse is not None and not wheelhouse.is_dir():
+        raise BuildError(f"--wheelhouse {wheelhouse} is not a folder")
+    ensure_pip(python, project)
+    pip_install_core(python, wheelhouse)
+    destination = copy_addon(project)
+    check = subprocess.run(
+        [str(python), "-c", "import godot_livekit"], capture_output=True, text=True
+    )
+    if check.returncode != 0:
+        raise BuildError(
+            f"installed, but `import godot_livekit` fails in {python}:\n"
+            + relevant_pip_lines(check.stderr)
+        )
+    say(f"installed: {destination} and godot-livekit in {python}")
+    say("enable the plugin in Project > Project Settings > Plugins (adds LiveKitPoller)")
+    return 0
+
+
+def wheelhouse_digest() -> str:
+    """Changes when dependencies or the interpreter change."""
+    key = pyproject_digest() + sys.version
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def ensure_wheelhouse() -> Path:
+    """Wheels of the core's dependencies and build requirements in .tools/wheelhouse.
+
+    The packaging test installs into a fresh interpreter inside the private network
+    namespace, where no index is reachable; it installs from these wheels instead.
+    """
+    digest = wheelhouse_digest()
+    if WHEELHOUSE_STAMP.exists() and WHEELHOUSE_STAMP.read_text().strip() == digest:
+        return WHEELHOUSE_DIR
+    import tomllib
+
+    with PYPROJECT.open("rb") as handle:
+        build_requires = list(tomllib.load(handle)["build-system"]["requires"])
+    say("collecting dependency wheels into .tools/wheelhouse (for the packaging test)")
+    WHEELHOUSE_DIR.mkdir(parents=True, exist_ok=True)
+    pip = [VENV_PYTHON, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check"]
+    run_checked([*pip, "--wheel-dir", WHEELHOUSE_DIR, REPO_ROOT, *build_requires])
+    WHEELHOUSE_STAMP.write_text(digest + "\n")
+    return WHEELHOUSE_DIR
+
+
 # ------------------------------------------------------------------------ argparse
 
 
@@ -455,6 +773,27 @@ def add_token_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ttl", type=int, help="lifetime in seconds")
 
 
+def add_bench_args(parser: argparse.ArgumentParser) -> None:
+    """`bench [--minutes 3] [--quick] [--port 7880]`."""
+    parser.add_argument("--minutes", type=float, help="length of the drift run (default 3)")
+    parser.add_argument("--quick", action="store_true", help="short smoke run")
+    parser.add_argument("--port", type=int, default=7880, help="local server port (namespace)")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed to bench.run")
+
+
+def add_package_args(parser: argparse.ArgumentParser) -> None:
+    """`package [--output ZIP]`."""
+    parser.add_argument("--output", help="zip path (default dist/godot-livekit-addon-<ver>.zip)")
+
+
+def add_install_args(parser: argparse.ArgumentParser) -> None:
+    """`install --project PATH [--wheelhouse DIR]`."""
+    parser.add_argument("--project", required=True, help="Godot project folder (has py4godot)")
+    parser.add_argument(
+        "--wheelhouse", help="install offline from this folder of wheels (pip --no-index)"
+    )
+
+
 @dataclass(frozen=True)
 class Subcommand:
     """One entry of the dispatch table."""
@@ -465,7 +804,7 @@ class Subcommand:
     passes_all_args: bool = False  # the rest of the command line goes to args.rest as-is
 
 
-# Later: "bench", "package", "install", "soak" get their own entries here.
+# Later: "soak" gets its own entry here.
 SUBCOMMANDS: dict[str, Subcommand] = {
     "setup": Subcommand("create .venv, install, find/build livekit-server", add_no_args, cmd_setup),
     "test": Subcommand(
@@ -475,6 +814,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "server": Subcommand("run a local dev server in the foreground", add_server_args, cmd_server),
     "token": Subcommand("print a dev access token", add_token_args, cmd_token),
     "lint": Subcommand("ruff + gdlint", add_no_args, cmd_lint),
+    "package": Subcommand("zip the addon into dist/", add_package_args, cmd_package),
+    "install": Subcommand(
+        "addon + core into a Godot project with py4godot", add_install_args, cmd_install
+    ),
+    "bench": Subcommand("benchmarks (main-thread costs, audio delay)", add_bench_args, cmd_bench),
     NETNS_EXEC_STEP: Subcommand(None, add_rest_args, cmd_netns_exec, passes_all_args=True),
 }
 

@@ -1,0 +1,145 @@
+"""Run every godot-livekit benchmark once and print one readable report.
+
+    python build.py bench [--minutes 3] [--quick] [--port 7880]
+
+Sections 2, 4 and 5 (and the receive half of 3) need a local livekit-server in the
+private network namespace that ``build.py bench`` creates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+
+import numpy as np
+
+from . import audio_cost, audio_drift, audio_latency, receive_video, send_video
+from .live import BenchError, ClickFeeder, LiveSession
+
+DEFAULT_PORT = 7880
+DEFAULT_MINUTES = 3.0
+QUICK_MINUTES = 0.1
+
+SECTIONS = (
+    "1. Send video: main-thread cost of capture_frame",
+    "2. Receive video: main-thread cost of poll()",
+    "3. Audio: main-thread cost per 10 ms frame",
+    "4. Audio: end-to-end latency on the local server",
+    "5. Audio: receive buffer delay over time (clock drift)",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description="godot-livekit benchmarks (one report)."
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        default=None,
+        help=f"length of the drift run (default {DEFAULT_MINUTES:g}; --quick: {QUICK_MINUTES:g})",
+    )
+    parser.add_argument("--quick", action="store_true", help="short smoke run of everything")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="local server HTTP/WebSocket port"
+    )
+    parser.add_argument("--udp-port", type=int, default=None, help="WebRTC UDP port (port + 2)")
+    return parser
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo (platform.processor() elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine_facts() -> str:
+    """CPU model, cores, Python, numpy and livekit versions, OS."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    try:
+        livekit_version = metadata.version("livekit")
+    except metadata.PackageNotFoundError:
+        livekit_version = "?"
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores ({usable} usable), "
+        f"Python {platform.python_version()}, numpy {np.__version__}, livekit {livekit_version}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def section(number: int) -> None:
+    print(f"\n=== {SECTIONS[number - 1]} ===", flush=True)
+
+
+def emit(text: str) -> None:
+    print(text, flush=True)
+
+
+def run_all(args: argparse.Namespace) -> None:
+    quick: bool = args.quick
+    minutes = (
+        args.minutes if args.minutes is not None else (QUICK_MINUTES if quick else DEFAULT_MINUTES)
+    )
+    mode = "quick smoke run" if quick else "full run"
+    emit(f"godot-livekit bench ({mode}; drift run {minutes:g} min)")
+    emit(machine_facts())
+
+    section(1)
+    memcpy = send_video.measure_memcpy(quick)
+    emit(send_video.report(send_video.run(memcpy, quick)))
+    audio_send = audio_cost.run_send(quick)  # no server yet: a quiet machine
+
+    with LiveSession(args.port, args.udp_port) as session:
+        section(2)
+        received = receive_video.run(session, memcpy, quick)
+        emit(receive_video.report(received, receive_video.synthetic_poll()))
+
+        feeder = ClickFeeder(session)
+        try:
+            session.wait_published(feeder.publication, "the audio track")
+            section(3)
+            receive = audio_cost.measure_receive(session, quick)
+            emit(audio_cost.report([*audio_send, receive]))
+
+            section(4)
+            emit(audio_latency.report(audio_latency.run(session, feeder, quick)))
+
+            section(5)
+            emit(f"  running {minutes:g} min ...")
+            seconds, drift = audio_drift.run(session, minutes)
+            emit(audio_drift.report(seconds, drift))
+        finally:
+            feeder.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the bench; 0 on success."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    started = time.monotonic()
+    try:
+        run_all(args)
+    except (BenchError, RuntimeError) as error:
+        print(f"bench FAILED: {error}", file=sys.stderr, flush=True)
+        return 1
+    emit(f"\nbench finished in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
