@@ -31,12 +31,7 @@ MARKDOWN = REPO_ROOT.parent / "shared" / "api-reference.md"
 
 # Reference classes that godot_livekit does not export yet -> where they are tracked.
 # Remove an entry when its class lands (test_missing_classes_are_exactly_pending insists).
-PENDING: dict[str, str] = {
-    "LiveKitE2eeOptions": "e2ee",
-    "LiveKitKeyProvider": "e2ee",
-    "LiveKitFrameCryptor": "e2ee",
-    "LiveKitE2eeManager": "e2ee",
-}
+PENDING: dict[str, str] = {}
 
 EXPECTED_CLASSES = (
     "LiveKitRoom",

@@ -12,7 +12,12 @@ from livekit import api, rtc
 from godot_livekit.tools.devserver import LocalServer
 
 TIMEOUT = 15.0
-ALLOWED_NETWORKS = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("10.77.0.0/24"))
+# 0.0.0.0 is the unspecified address (SDP placeholders, wildcard binds), never a target
+ALLOWED_NETWORKS = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("10.77.0.0/24"),
+    ipaddress.ip_network("0.0.0.0/32"),
+)
 IPV4 = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])")
 
 

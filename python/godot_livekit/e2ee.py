@@ -126,7 +126,10 @@ class LiveKitE2eeOptions:
         self._failure_tolerance = sdk_e2ee.DEFAULT_FAILURE_TOLERANCE
 
     def set_encryption_type(self, type: int) -> None:  # "type": the reference's name
-        """One of ``ENCRYPTION_NONE``, ``ENCRYPTION_GCM`` (default), ``ENCRYPTION_CUSTOM``."""
+        """One of ``ENCRYPTION_NONE``, ``ENCRYPTION_GCM`` (default), ``ENCRYPTION_CUSTOM``.
+
+        NONE connects with a key provider but publishes unencrypted tracks. The SDK's
+        frame cryptors always use AES-GCM: CUSTOM only changes what tracks advertise."""
         if isinstance(type, bool) or not isinstance(type, int):
             raise TypeError(f"encryption type must be an int, got {builtins.type(type).__name__}")
         if type not in self._ENCRYPTION_TYPES:

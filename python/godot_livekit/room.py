@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import copy
 import logging
 import math
 import threading
@@ -88,7 +89,7 @@ class ConnectOptions:
         if e2ee is not None:
             if not hasattr(e2ee, "_to_sdk_options"):
                 raise ValueError("option 'e2ee' must be a LiveKitE2eeOptions")
-            values["e2ee"] = e2ee
+            values["e2ee"] = copy.copy(e2ee)  # later changes must not reach this connect
         return cls(**values)
 
 
@@ -413,6 +414,9 @@ class LiveKitRoom:
         return 1
 
     def _on_sdk_disconnected(self, reason: str) -> int:
+        if reason == _UNKNOWN_REASON and self._state == self.STATE_RECONNECTING:
+            # the SDK gives up reconnecting with UNKNOWN_REASON: say what happened
+            reason = "connection lost: could not reconnect"
         _runtime.call_soon(self._local._cancel_operations)
         self._end_session(reason)
         self.disconnected.emit()
@@ -757,11 +761,14 @@ def sdk_room_participants(sdk_room: rtc.Room | None) -> list[rtc.Participant]:
     return local + list(sdk_room.remote_participants.values())
 
 
+_UNKNOWN_REASON = "unknown reason"
+
+
 def _disconnect_reason_words(reason: int) -> str:
     try:
         name = rtc.DisconnectReason.Name(reason)  # type: ignore[attr-defined]
     except Exception:
-        return "unknown reason"
+        return _UNKNOWN_REASON
     return _REASON_WORDS.get(name, name.replace("_", " ").lower())
 
 
