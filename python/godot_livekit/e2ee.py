@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import builtins
 import logging
-import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -36,36 +35,6 @@ KEY_RING_SIZE = sdk_e2ee.DEFAULT_KEY_RING_SIZE
 """Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 
 _INT32_MAX = 2**31 - 1
-
-
-class _KeyScrubber(logging.Filter):
-    """Blanks key bytes in SDK log records.
-
-    When the native layer cannot handle a request it logs the whole request at ERROR
-    (``failed to handle request FfiRequest { ... SetSharedKeyRequest { shared_key: [..]``),
-    which for E2EE requests includes the key. This filter, on the SDK's ``livekit`` logger,
-    rewrites every ``*key*: [n, n, ...]`` / ``ratchet_salt: ...`` field to ``<redacted>``.
-    """
-
-    _FIELDS = re.compile(
-        r"\b(\w*key\w*|ratchet_salt)(\s*:\s*)(?:Some\(\s*)?\[[0-9,\s]*\](?:\s*\))?",
-        re.IGNORECASE,
-    )
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        if "key" in message.lower() or "salt" in message:
-            cleaned = self._FIELDS.sub(r"\1\2<redacted>", message)
-            if cleaned != message:
-                record.msg, record.args = cleaned, None
-        return True
-
-
-_SCRUBBER = _KeyScrubber()
-logging.getLogger("livekit").addFilter(_SCRUBBER)  # idempotent: same object
 
 
 # -- argument checks (messages name the argument, never its bytes) ------------------------

@@ -12,12 +12,19 @@ class LiveKitError(RuntimeError):
 
 _TOKEN_QUERY = re.compile(r"(access_token=)[^&\s\"']+", re.IGNORECASE)
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+# the SDK's native layer logs a failed request whole, E2EE keys included:
+# ``SetSharedKeyRequest { shared_key: [17, 17, ...] }``
+_KEY_FIELD = re.compile(
+    r"\b(\w*key\w*|ratchet_salt)(\s*:\s*)(?:Some\(\s*)?\[[0-9,\s]*\](?:\s*\))?",
+    re.IGNORECASE,
+)
 
 
 def redact(text: str, *secrets: str | bytes | None) -> str:
     """Remove tokens, JWT-looking strings and the given secrets from ``text``."""
     text = _TOKEN_QUERY.sub(r"\1<redacted>", text)
     text = _JWT.sub("<redacted token>", text)
+    text = _KEY_FIELD.sub(r"\1\2<redacted>", text)
     for secret in secrets:
         if isinstance(secret, bytes):
             secret = secret.decode("utf-8", "replace")
