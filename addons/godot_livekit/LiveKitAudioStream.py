@@ -1,0 +1,87 @@
+"""LiveKitAudioStream for GDScript: a remote audio track into an AudioStreamGeneratorPlayback.
+
+py4godot scripts cannot have static methods callable from GDScript, so the reference's static
+``from_track(track)`` / ``from_participant(participant, source)`` are instance methods that
+initialise this object and return it; GDScript uses ``LiveKit.audio_stream_from_track(track)``
+/ ``LiveKit.audio_stream_from_participant(participant, source)``.
+
+Call ``poll(playback)`` from ``_process`` (or ``attach_playback(playback)`` once and let the
+LiveKitPoller do it each frame). The stream is stereo at 48 kHz unless ``mix_rate`` (the
+AudioStreamGenerator's) says otherwise. Audio reaches the playback in bulk: numpy frames ->
+PackedByteArray (one memcpy) -> ``to_vector2_array()`` -> ``push_buffer``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from py4godot.classes import gdclass
+from py4godot.classes.RefCounted import RefCounted
+
+import godot_livekit
+from addons.godot_livekit.bridge.convert import PlaybackAdapter
+from addons.godot_livekit.bridge.objects import Wrapper, adopt, core_of, guard
+
+
+def _rate(mix_rate: float) -> int | None:
+    return int(mix_rate) if mix_rate else None
+
+
+@gdclass
+class LiveKitAudioStream(Wrapper, RefCounted):
+    LK_CREATE_HINT = "from_track() or from_participant()"
+
+    def _lk_start(self, core: Any) -> Any:
+        if self._lk_core is not None:
+            self._lk_core.close()
+        adopt(self, core)
+        return self
+
+    @guard()
+    def from_track(self, track: Any) -> Any:
+        """Reference static ``from_track``: audio of a subscribed remote audio track."""
+        return self._lk_start(godot_livekit.LiveKitAudioStream.from_track(core_of(track, "track")))
+
+    @guard()
+    def from_participant(self, participant: Any, source: int) -> Any:
+        """Reference static ``from_participant``: ``participant``'s audio from ``source``."""
+        core = godot_livekit.LiveKitAudioStream.from_participant(
+            core_of(participant, "participant"), source
+        )
+        return self._lk_start(core)
+
+    @guard(0)
+    def poll(self, playback: Any, mix_rate: float = 0) -> int:
+        """Push buffered audio into ``playback``; returns the frames pushed. ``mix_rate``
+        (the generator's, 0 = keep the current rate) switches the stream's rate."""
+        return self._lk().poll(PlaybackAdapter(playback), _rate(mix_rate))
+
+    @guard()
+    def attach_playback(self, playback: Any, mix_rate: float = 0) -> None:
+        """Let the LiveKitPoller call ``poll(playback)`` every frame (null detaches)."""
+        adapter = PlaybackAdapter(playback) if playback is not None else None
+        self._lk().attach_playback(adapter, _rate(mix_rate))
+
+    @guard(0)
+    def get_sample_rate(self) -> int:
+        return self._lk().get_sample_rate()
+
+    @guard(0)
+    def get_num_channels(self) -> int:
+        return self._lk().get_num_channels()
+
+    @guard(0.0)
+    def get_buffered_ms(self) -> float:
+        return self._lk().get_buffered_ms()
+
+    @guard(0)
+    def get_dropped_frames(self) -> int:
+        return self._lk().get_dropped_frames()
+
+    @guard(False)
+    def is_active(self) -> bool:
+        return self._lk().is_active()
+
+    @guard()
+    def close(self) -> None:
+        self._lk().close()

@@ -1,0 +1,28 @@
+"""LiveKitPoller: the autoload that pumps every LiveKit object once per frame.
+
+Register it as an autoload (``*res://addons/godot_livekit/LiveKitPoller.py``; plugin.gd does
+it). Each ``_process`` calls the core's ``pump_all()``: every room, video stream and screen
+capture whose ``auto_poll`` is on, every audio stream with an attached playback and every
+track waiting for stats is polled on the main thread, and the addon objects do their Godot
+work (signals, texture uploads) inside that same call. It keeps running while the game is
+paused.
+"""
+
+from __future__ import annotations
+
+from py4godot.classes import gdclass
+from py4godot.classes.Node import Node, ProcessMode
+
+from addons.godot_livekit.bridge.objects import guard
+from godot_livekit.poller import pump_all
+
+
+@gdclass
+class LiveKitPoller(Node):
+    @guard()
+    def _ready(self) -> None:
+        self.set_process_mode(ProcessMode.PROCESS_MODE_ALWAYS)
+
+    @guard()
+    def _process(self, delta: float) -> None:
+        pump_all()

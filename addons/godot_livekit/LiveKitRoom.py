@@ -1,0 +1,190 @@
+"""LiveKitRoom for GDScript: connect to a LiveKit room and receive the room's signals.
+
+GDScript makes one with ``LiveKit.new_room()`` (LiveKit.gd attaches this script to a new
+RefCounted). Signals carry the addon's Godot objects -- one per participant, publication and
+track, the same object every time -- PackedByteArray data and Dictionary values. With
+``auto_poll`` on (the default) the LiveKitPoller autoload calls ``poll_events()`` each frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from py4godot.classes import gdclass
+from py4godot.classes.core import Dictionary, PackedByteArray
+from py4godot.classes.Object import Object
+from py4godot.classes.RefCounted import RefCounted
+from py4godot.signals import SignalArg, signal
+
+import godot_livekit
+from addons.godot_livekit.bridge.convert import dictionary, text
+from addons.godot_livekit.bridge.objects import Registry, Wrapper, adopt, guard
+
+_PARTICIPANT = SignalArg("participant", Object)
+_PUBLICATION = SignalArg("publication", Object)
+_TRACK = SignalArg("track", Object)
+_METADATA_CHANGED = [_PARTICIPANT, SignalArg("old_metadata", str), SignalArg("new_metadata", str)]
+_NAME_CHANGED = [_PARTICIPANT, SignalArg("old_name", str), SignalArg("new_name", str)]
+_ATTRIBUTES_CHANGED = [_PARTICIPANT, SignalArg("changed_attributes", Dictionary)]
+_DATA_RECEIVED = [
+    SignalArg("data", PackedByteArray),
+    _PARTICIPANT,
+    SignalArg("kind", int),
+    SignalArg("topic", str),
+]
+_ENCRYPTION_STATUS = [_PARTICIPANT, SignalArg("is_encrypted", bool)]
+
+# core signals after which the core forgets the object in their first argument
+_FORGETS_FIRST_ARG = (
+    "participant_disconnected",
+    "track_unpublished",
+    "track_unsubscribed",
+    "local_track_unpublished",
+)
+
+
+@gdclass
+class LiveKitRoom(Wrapper, RefCounted):
+    STATE_DISCONNECTED = 0
+    STATE_CONNECTED = 1
+    STATE_RECONNECTING = 2
+
+    connected = signal()
+    disconnected = signal()
+    connection_failed = signal([SignalArg("error", str)])
+    reconnecting = signal()
+    reconnected = signal()
+    participant_connected = signal([_PARTICIPANT])
+    participant_disconnected = signal([_PARTICIPANT])
+    participant_metadata_changed = signal(_METADATA_CHANGED)
+    participant_name_changed = signal(_NAME_CHANGED)
+    participant_attributes_changed = signal(_ATTRIBUTES_CHANGED)
+    room_metadata_changed = signal([SignalArg("old_metadata", str), SignalArg("new_metadata", str)])
+    connection_quality_changed = signal([_PARTICIPANT, SignalArg("quality", int)])
+    track_published = signal([_PUBLICATION, _PARTICIPANT])
+    track_unpublished = signal([_PUBLICATION, _PARTICIPANT])
+    track_subscribed = signal([_TRACK, _PUBLICATION, _PARTICIPANT])
+    track_unsubscribed = signal([_TRACK, _PUBLICATION, _PARTICIPANT])
+    track_muted = signal([_PARTICIPANT, _PUBLICATION])
+    track_unmuted = signal([_PARTICIPANT, _PUBLICATION])
+    local_track_published = signal([_PUBLICATION, _TRACK])
+    local_track_unpublished = signal([_PUBLICATION])
+    data_received = signal(_DATA_RECEIVED)
+    e2ee_state_changed = signal([_PARTICIPANT, SignalArg("state", int)])
+    participant_encryption_status_changed = signal(_ENCRYPTION_STATUS)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lk_local = None
+        adopt(self, godot_livekit.LiveKitRoom(), Registry())
+
+    def _lk_on_core_signal(self, name: str, *args: Any) -> None:
+        self._lk_local_participant()
+        self._lk_emit(name, *args)
+        if name in _FORGETS_FIRST_ARG:
+            self._lk_registry.release(args[0])
+        elif name == "disconnected":
+            self._lk_registry.release_stale()
+
+    def _lk_local_participant(self) -> Any:
+        if self._lk_local is None:
+            self._lk_local = self._lk_registry.pin(self._lk().local_participant)
+        return self._lk_local
+
+    # -- connecting --------------------------------------------------------------------------
+
+    @guard(False)
+    def connect_to_room(self, url: str, token: str, options: Dictionary | None = None) -> bool:
+        """Start connecting; the outcome arrives as ``connected`` or ``connection_failed``.
+        Options: auto_subscribe, dynacast, auto_reconnect, connect_timeout, e2ee."""
+        self._lk_local_participant()  # forward its RPC signals from the start
+        return self._lk().connect_to_room(text(url), text(token), dictionary(options, "options"))
+
+    @guard()
+    def disconnect_from_room(self) -> None:
+        self._lk().disconnect_from_room()
+
+    @guard()
+    def poll_events(self) -> None:
+        self._lk().poll_events()
+
+    @guard()
+    def set_auto_poll(self, enabled: bool) -> None:
+        self._lk().set_auto_poll(bool(enabled))
+
+    @guard(False)
+    def get_auto_poll(self) -> bool:
+        return self._lk().get_auto_poll()
+
+    # -- state -------------------------------------------------------------------------------
+
+    @guard()
+    def get_local_participant(self) -> Any:
+        return self._lk_local_participant()
+
+    @guard(Dictionary.new0)
+    def get_remote_participants(self) -> Dictionary:
+        return self._lk_godot(self._lk().get_remote_participants())
+
+    @guard("")
+    def get_sid(self) -> str:
+        return self._lk().get_sid()
+
+    @guard("")
+    def get_name(self) -> str:
+        return self._lk().get_name()
+
+    @guard("")
+    def get_metadata(self) -> str:
+        return self._lk().get_metadata()
+
+    @guard(0)
+    def get_connection_state(self) -> int:
+        return self._lk().get_connection_state()
+
+    @guard()
+    def get_e2ee_manager(self) -> Any:
+        return self._lk_godot(self._lk().get_e2ee_manager())
+
+    @guard("")
+    def get_disconnect_reason(self) -> str:
+        """Why the last session ended ("" while connected or never connected)."""
+        return self._lk().get_disconnect_reason()
+
+    @guard(False)
+    def is_connecting(self) -> bool:
+        return self._lk().is_connecting()
+
+    # -- properties (py4godot reads/writes them with getattr/setattr) -----------------------
+
+    @property
+    def local_participant(self) -> Any:
+        return self.get_local_participant()
+
+    @property
+    def remote_participants(self) -> Dictionary:
+        return self.get_remote_participants()
+
+    @property
+    def sid(self) -> str:
+        return self.get_sid()
+
+    @property
+    def name(self) -> str:
+        return self.get_name()
+
+    @property
+    def metadata(self) -> str:
+        return self.get_metadata()
+
+    @property
+    def connection_state(self) -> int:
+        return self.get_connection_state()
+
+    @property
+    def auto_poll(self) -> bool:
+        return self.get_auto_poll()
+
+    @auto_poll.setter
+    def auto_poll(self, enabled: bool) -> None:
+        self.set_auto_poll(enabled)

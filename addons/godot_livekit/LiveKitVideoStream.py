@@ -1,0 +1,110 @@
+"""LiveKitVideoStream for GDScript: a remote video track as an ImageTexture.
+
+py4godot scripts cannot have static methods callable from GDScript, so the reference's static
+``from_track(track)`` / ``from_participant(participant, source)`` are instance methods that
+initialise this object and return it; GDScript uses ``LiveKit.video_stream_from_track(track)``
+/ ``LiveKit.video_stream_from_participant(participant, source)``.
+
+Each new frame is copied once into the stream's Image (``set_data``) and uploaded to its one
+ImageTexture (``update``) inside the same poll that emits ``frame_received`` -- the
+LiveKitPoller's frame when ``auto_poll`` is on. ``get_texture()`` is null before the first
+frame and the same ImageTexture afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from py4godot.classes import gdclass
+from py4godot.classes.RefCounted import RefCounted
+from py4godot.signals import signal
+
+import godot_livekit
+from addons.godot_livekit.bridge.convert import FrameTexture
+from addons.godot_livekit.bridge.objects import Wrapper, adopt, core_of, guard
+
+
+@gdclass
+class LiveKitVideoStream(Wrapper, RefCounted):
+    LK_CREATE_HINT = "from_track() or from_participant()"
+
+    frame_received = signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lk_frames = FrameTexture()
+        self._lk_auto_poll = True
+
+    def _lk_start(self, core: Any) -> Any:
+        if self._lk_core is not None:
+            self._lk_core.close()
+        core.set_auto_poll(self._lk_auto_poll)
+        adopt(self, core)
+        return self
+
+    def _lk_on_core_signal(self, name: str, *args: Any) -> None:
+        if name == "frame_received":
+            frame = self._lk_core.get_texture()
+            if frame is not None:
+                self._lk_frames.show(frame)
+        self._lk_emit(name, *args)
+
+    @guard()
+    def from_track(self, track: Any) -> Any:
+        """Reference static ``from_track``: frames of a subscribed remote video track."""
+        return self._lk_start(godot_livekit.LiveKitVideoStream.from_track(core_of(track, "track")))
+
+    @guard()
+    def from_participant(self, participant: Any, source: int) -> Any:
+        """Reference static ``from_participant``: ``participant``'s video from ``source``."""
+        core = godot_livekit.LiveKitVideoStream.from_participant(
+            core_of(participant, "participant"), source
+        )
+        return self._lk_start(core)
+
+    @guard()
+    def get_texture(self) -> Any:
+        return self._lk_frames.texture
+
+    @guard()
+    def get_image(self) -> Any:
+        """The latest frame as an Image (RGBA8), or null before the first frame."""
+        return self._lk_frames.image
+
+    @guard(False)
+    def poll(self) -> bool:
+        return self._lk().poll()
+
+    @guard()
+    def close(self) -> None:
+        self._lk().close()
+
+    @guard(False)
+    def is_active(self) -> bool:
+        return self._lk().is_active()
+
+    @guard(0)
+    def get_frames_received(self) -> int:
+        return self._lk().get_frames_received()
+
+    @guard(0)
+    def get_frames_dropped(self) -> int:
+        return self._lk().get_frames_dropped()
+
+    @guard()
+    def set_auto_poll(self, enabled: bool) -> None:
+        self._lk_auto_poll = bool(enabled)
+        if self._lk_core is not None:
+            self._lk_core.set_auto_poll(self._lk_auto_poll)
+
+    @guard(False)
+    def get_auto_poll(self) -> bool:
+        return self._lk_auto_poll
+
+    @property
+    def auto_poll(self) -> bool:
+        return self.get_auto_poll()
+
+    @auto_poll.setter
+    def auto_poll(self, enabled: bool) -> None:
+        self.set_auto_poll(enabled)

@@ -1,0 +1,142 @@
+"""Method sets shared by several addon classes (participants, tracks, publications).
+
+Plain mixins, never scripts: py4godot registers every function of a class, inherited ones
+included, while signals must be declared in each class file (see the class files). Each method
+delegates to the core object and converts its result; errors become Godot errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from py4godot.classes.core import Dictionary
+
+from .objects import Wrapper, guard
+
+
+class ParticipantMembers(Wrapper):
+    """LiveKitParticipant: the getters every participant has."""
+
+    @guard("")
+    def get_sid(self) -> str:
+        return self._lk().get_sid()
+
+    @guard("")
+    def get_name(self) -> str:
+        return self._lk().get_name()
+
+    @guard("")
+    def get_identity(self) -> str:
+        return self._lk().get_identity()
+
+    @guard("")
+    def get_metadata(self) -> str:
+        return self._lk().get_metadata()
+
+    @guard(Dictionary.new0)
+    def get_attributes(self) -> Dictionary:
+        return self._lk_godot(self._lk().get_attributes())
+
+    @guard(0)
+    def get_kind(self) -> int:
+        return self._lk().get_kind()
+
+    @guard(Dictionary.new0)
+    def get_track_publications(self) -> Dictionary:
+        """Track publications keyed by SID."""
+        return self._lk_godot(self._lk().get_track_publications())
+
+    @guard(False)
+    def is_stale(self) -> bool:
+        """True once the participant left or the room disconnected."""
+        return self._lk().is_stale()
+
+
+class TrackMembers(Wrapper):
+    """LiveKitTrack: the getters and stats every track has."""
+
+    @guard("")
+    def get_sid(self) -> str:
+        return self._lk().get_sid()
+
+    @guard("")
+    def get_name(self) -> str:
+        return self._lk().get_name()
+
+    @guard(0)
+    def get_kind(self) -> int:
+        return self._lk().get_kind()
+
+    @guard(0)
+    def get_source(self) -> int:
+        return self._lk().get_source()
+
+    @guard(False)
+    def get_muted(self) -> bool:
+        return self._lk().get_muted()
+
+    @guard(0)
+    def get_stream_state(self) -> int:
+        return self._lk().get_stream_state()
+
+    @guard()
+    def request_stats(self) -> None:
+        """Ask for WebRTC statistics; they arrive as ``stats_received(stats)``."""
+        self._lk().request_stats()
+
+    @guard(False)
+    def is_stale(self) -> bool:
+        return self._lk().is_stale()
+
+
+class LocalTrackMembers(TrackMembers):
+    """LiveKitLocalAudioTrack / LiveKitLocalVideoTrack: mute and unmute."""
+
+    @guard()
+    def mute(self) -> None:
+        self._lk().mute()
+
+    @guard()
+    def unmute(self) -> None:
+        self._lk().unmute()
+
+
+class PublicationMembers(Wrapper):
+    """LiveKitTrackPublication: the getters every publication has."""
+
+    @guard("")
+    def get_sid(self) -> str:
+        return self._lk().get_sid()
+
+    @guard("")
+    def get_name(self) -> str:
+        return self._lk().get_name()
+
+    @guard(0)
+    def get_kind(self) -> int:
+        return self._lk().get_kind()
+
+    @guard(0)
+    def get_source(self) -> int:
+        return self._lk().get_source()
+
+    @guard(False)
+    def get_muted(self) -> bool:
+        return self._lk().get_muted()
+
+    @guard("")
+    def get_mime_type(self) -> str:
+        return self._lk().get_mime_type()
+
+    @guard(False)
+    def get_simulcasted(self) -> bool:
+        return self._lk().get_simulcasted()
+
+    @guard()
+    def get_track(self) -> Any:
+        """The track object, or null before subscription (remote) or once stale."""
+        return self._lk_godot(self._lk().get_track())
+
+    @guard(False)
+    def is_stale(self) -> bool:
+        return self._lk().is_stale()

@@ -1,0 +1,266 @@
+"""The Godot addon (addons/godot_livekit/*.py) conforms to the API reference, as Godot sees it.
+
+Scripts are loaded the way py4godot loads them (the py4godot stand-in in
+tests/py4godot_standin mirrors tag 4.7-alpha21; see tests/addon_env.py): one ``@gdclass`` per
+file named like the file; methods as py4godot registers them (argument names from
+``inspect.getfullargspec``); signals as declared with ``signal([SignalArg(...)])``, argument
+names in order and Variant types; properties read and written through the engine object.
+Every method is also called on a fresh object, the way GDScript would, to check that no
+exception escapes and that every return value is a Variant. No server is needed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any
+
+import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
+import pytest
+from addon_env import ADDON_DIR, GD, load_script, new_object
+from py4godot import functions
+from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
+from py4godot.classes.core import (
+    Array,
+    Dictionary,
+    PackedByteArray,
+    PackedFloat32Array,
+    PackedStringArray,
+)
+from py4godot.classes.Image import Image
+
+import godot_livekit
+from godot_livekit.reference import ReferenceClass, load_reference
+
+# Reference classes without an addon script yet -> why. Mirrors PENDING in
+# tests/test_conformance.py: a class the core does not export cannot be wrapped.
+PENDING: dict[str, str] = {}
+
+EXTRA_SCRIPTS = {"LiveKitPoller"}  # the autoload, not a reference class
+
+REFERENCE = load_reference()
+PRESENT = [ref for ref in REFERENCE if ref.name not in PENDING]
+BY_NAME = {ref.name: ref for ref in REFERENCE}
+
+
+def _lineage(ref: ReferenceClass) -> list[ReferenceClass]:
+    """The class and its reference ancestors: a Godot script has no Python base class to
+    inherit from (see bridge/members.py), so each script carries inherited members itself."""
+    chain = [ref]
+    while chain[-1].inherits:
+        chain.append(BY_NAME[chain[-1].inherits])
+    return chain
+
+
+def _members(ref: ReferenceClass, member: str) -> list[Any]:
+    return [item for klass in _lineage(ref) for item in getattr(klass, member)]
+
+
+VARIANT_OF = {
+    "String": "STRING",
+    "int": "INT",
+    "float": "FLOAT",
+    "bool": "BOOL",
+    "Dictionary": "DICTIONARY",
+    "Array": "ARRAY",
+    "PackedByteArray": "PACKED_BYTE_ARRAY",
+}
+
+
+def _variant_type(reference_type: str) -> str:
+    """The Variant type py4godot declares for a reference signal argument type."""
+    return VARIANT_OF.get(reference_type, "OBJECT")
+
+
+def _script(name: str) -> Any:
+    script = load_script(name)
+    assert script is not None, f"{name}.py did not load"
+    return script
+
+
+def _class(name: str) -> type:
+    return _script(name)._class
+
+
+def _by_name(godot_list: Array) -> dict[str, Dictionary]:
+    return {str(entry["name"]): entry for entry in godot_list.to_list()}
+
+
+# --- the set of scripts --------------------------------------------------------------------
+
+
+def test_pending_is_exactly_what_the_core_lacks() -> None:
+    missing_in_core = {ref.name for ref in REFERENCE if not hasattr(godot_livekit, ref.name)}
+    assert set(PENDING) == missing_in_core, "update PENDING: the core's set of classes changed"
+
+
+def test_a_script_per_present_reference_class_and_nothing_else() -> None:
+    scripts = {path.stem for path in ADDON_DIR.glob("*.py")}
+    expected = {ref.name for ref in PRESENT} | EXTRA_SCRIPTS
+    assert scripts == expected
+
+
+@pytest.mark.parametrize("name", sorted({ref.name for ref in PRESENT} | EXTRA_SCRIPTS))
+def test_script_registers_one_class_named_like_the_file(name: str) -> None:
+    source = (ADDON_DIR / f"{name}.py").read_text(encoding="utf-8")
+    assert len(re.findall(r"^@gdclass$", source, re.MULTILINE)) == 1
+    assert source.startswith('"""'), "every addon file starts with a module docstring"
+    script = _script(name)
+    assert script.can_instantiate(), f"@gdclass did not register {name} (name mismatch?)"
+    assert script._class.__name__ == name
+    base = "Node" if name == "LiveKitPoller" else "RefCounted"
+    assert script.get_instance_base_type() == base
+
+
+# --- methods, signals, properties, constants -------------------------------------------------
+
+
+def _cases(member: str) -> list[Any]:
+    return [
+        pytest.param(ref, item, id=f"{ref.name}.{item.name}")
+        for ref in PRESENT
+        for item in _members(ref, member)
+    ]
+
+
+@pytest.mark.parametrize(("ref", "method"), _cases("methods"))
+def test_method_as_py4godot_registers_it(ref: ReferenceClass, method: Any) -> None:
+    methods = _by_name(_script(ref.name).get_script_method_list())
+    assert method.name in methods, f"{ref.name} has no method {method.name}"
+    args = [str(arg) for arg in methods[method.name]["args"].to_list()]
+    names = [arg.name for arg in method.args]
+    assert args[0] == "self", f"{method.name} must be an instance method (py4godot has no statics)"
+    assert args[1 : 1 + len(names)] == names, f"{method.name}{args}: reference names {names}"
+    signature = inspect.signature(getattr(_class(ref.name), method.name))
+    extra = list(signature.parameters.values())[1 + len(names) :]
+    assert all(p.default is not inspect.Parameter.empty for p in extra), (
+        f"{method.name}: arguments beyond the reference need defaults"
+    )
+
+
+@pytest.mark.parametrize("ref", [pytest.param(r, id=r.name) for r in PRESENT])
+def test_signals_exactly_as_declared_by_the_reference(ref: ReferenceClass) -> None:
+    declared = _by_name(_script(ref.name).get_script_signal_list())
+    signals = _members(ref, "signals")
+    assert set(declared) == {sig.name for sig in signals}
+    for sig in signals:
+        args = [(str(a["name"]), str(a["type"])) for a in declared[sig.name]["args"].to_list()]
+        expected = [(arg.name, _variant_type(arg.type)) for arg in sig.args]
+        assert args == expected, f"{ref.name}.{sig.name}"
+
+
+@pytest.mark.parametrize(("ref", "prop"), _cases("properties"))
+def test_property_through_the_engine_object(ref: ReferenceClass, prop: Any) -> None:
+    raw = inspect.getattr_static(_class(ref.name), prop.name)
+    assert isinstance(raw, property), f"{prop.name} must be a Python property (getattr/setattr)"
+    assert (raw.fset is None) == prop.read_only
+    handle = new_object(ref.name)
+    value = handle.get(prop.name)
+    if prop.default == "true":
+        assert value is True
+    if not prop.read_only:
+        handle.set(prop.name, False)
+        assert handle.get(prop.name) is False
+
+
+@pytest.mark.parametrize(
+    ("ref", "constant"),
+    [
+        pytest.param(ref, item, id=f"{ref.name}.{item[0]}")
+        for ref in PRESENT
+        for enum in _members(ref, "enums")
+        for item in enum.values.items()
+    ],
+)
+def test_enum_constant(ref: ReferenceClass, constant: tuple[str, int]) -> None:
+    name, value = constant
+    assert getattr(_class(ref.name), name) == value
+
+
+# --- calling everything on fresh objects --------------------------------------------------------
+
+
+def _dummy(reference_type: str) -> Any:
+    """A harmless value of a reference argument type, as GDScript would pass it."""
+    simple: dict[str, Any] = {"String": "", "int": 0, "float": 0.0, "bool": False}
+    if reference_type in simple:
+        return simple[reference_type]
+    factories = {
+        "Dictionary": Dictionary.new0,
+        "Array": Array.new0,
+        "PackedByteArray": PackedByteArray.new0,
+        "PackedFloat32Array": PackedFloat32Array.new0,
+        "PackedStringArray": PackedStringArray.new0,
+        "Image": Image.new,
+        "AudioStreamGeneratorPlayback": lambda: AudioStreamGenerator.new().instantiate_playback(),
+    }
+    return factories[reference_type]() if reference_type in factories else None
+
+
+@pytest.mark.parametrize("ref", [pytest.param(r, id=r.name) for r in PRESENT])
+def test_every_method_on_a_fresh_object_returns_a_variant_and_never_raises(
+    ref: ReferenceClass,
+) -> None:
+    handle = new_object(ref.name)
+    engine_errors = len(functions.standin_engine_errors())
+    for method in _members(ref, "methods"):
+        # Object.call raises when a value could not become a Variant; the guard must catch
+        # everything else and print it as a Godot error instead.
+        getattr(handle, method.name)(*[_dummy(arg.type) for arg in method.args])
+    for name in ("close", "disconnect_from_room"):
+        if handle.engine_object.has_method(name):
+            getattr(handle, name)()
+    assert functions.standin_engine_errors()[engine_errors:] == []
+
+
+def test_errors_become_godot_errors_with_the_reference_default() -> None:
+    source = new_object("LiveKitAudioSource")
+    before = len(functions.standin_errors())
+    assert source.get_sample_rate() == 0
+    assert source.create(12345, 1, 200) is None  # not a supported rate: ValueError
+    errors = functions.standin_errors()[before:]
+    assert len(errors) == 2
+    assert (
+        "LiveKitAudioSource.get_sample_rate: this LiveKitAudioSource is not initialised"
+        in (errors[0])
+    )
+    assert "create(sample_rate, num_channels, queue_size_ms) first" in errors[0]
+    assert errors[1].startswith("LiveKitAudioSource.create: sample_rate must be one of")
+
+
+def test_reference_statics_initialise_and_return_the_object_itself() -> None:
+    audio_source = new_object("LiveKitAudioSource")
+    assert audio_source.create(48000, 1, 200) == audio_source
+    assert audio_source.get_sample_rate() == 48000
+    video_source = new_object("LiveKitVideoSource")
+    assert video_source.create(64, 32) == video_source
+    assert (video_source.get_width(), video_source.get_height()) == (64, 32)
+    for track_name, source in (
+        ("LiveKitLocalAudioTrack", audio_source),
+        ("LiveKitLocalVideoTrack", video_source),
+    ):
+        track = new_object(track_name)
+        assert track.create("t", source) == track
+        assert track.get_name() == "t"
+    capture = new_object("LiveKitScreenCapture")
+    assert isinstance(capture.get_monitors(), Array)
+    assert isinstance(capture.get_windows(), Array)
+    permissions = capture.check_permissions()
+    assert isinstance(permissions, Dictionary) and permissions.has("status")
+    assert capture.create() == capture
+    capture.close()
+    video_source.close()
+
+
+def test_room_hands_out_one_local_participant_and_adopted_objects() -> None:
+    room = new_object("LiveKitRoom")
+    local = room.get_local_participant()
+    assert isinstance(local, GD) and local == room.get("local_participant")
+    assert local.script_instance._lk_core is room.script_instance._lk_core.local_participant
+    assert room.get("remote_participants").size() == 0
+    assert room.get("connection_state") == room.script_instance.STATE_DISCONNECTED
+    manager = room.get_e2ee_manager()
+    assert manager == room.get_e2ee_manager()
+    assert manager.get_key_provider() == manager.get_key_provider()
+    assert manager.get_frame_cryptors().size() == 0
+    assert manager.get_key_provider().get_shared_key(0).size() == 0
