@@ -9,6 +9,7 @@ Standard library only: this script runs before anything is installed.
     python build.py server [--port 7880]   # local dev server for Godot on this machine
     python build.py token --identity X --room Y
     python build.py bench [--minutes 3] [--quick]   # main-thread costs, audio delay
+    python build.py soak [--minutes 10]    # long two-participant session, resource figures
     python build.py lint
     python build.py package                # dist/godot-livekit-addon-<version>.zip
     python build.py install --project P    # addon + core into a py4godot project
@@ -57,7 +58,7 @@ NETNS_PREFIX_LEN = 24
 NETNS_ENV = {"GODOT_LIVEKIT_NETNS": "1", "GODOT_LIVEKIT_NODE_IP": NETNS_NODE_IP}
 NETNS_NO_PROXY = f"127.0.0.1,localhost,{NETNS_NODE_IP},{NETNS_PEER_IP}"
 
-LINT_PATHS = ("python", "tests", "build.py", "bench")
+LINT_PATHS = ("python", "tests", "build.py", "bench", "addons")
 GDSCRIPT_SKIP_DIRS = {".git", ".venv", ".tools", "__pycache__", ".godot"}
 
 
@@ -399,6 +400,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     exec_in_netns(venv_module_command("bench.run", bench_args(args)))
 
 
+def soak_args(args: argparse.Namespace) -> list[str]:
+    """Options passed through to godot_livekit.tools.soak."""
+    passed = ["--minutes", str(args.minutes), "--interval", str(args.interval)]
+    return passed + strip_separator(args.extra)
+
+
+def cmd_soak(args: argparse.Namespace) -> int:
+    """`soak`: a long audio/video/data/RPC session with an embedded server, in a namespace."""
+    setup()
+    exec_in_netns(venv_module_command("godot_livekit.tools.soak", soak_args(args)))
+
+
 def existing_lint_paths() -> list[str]:
     """The Python lint targets that exist in this checkout."""
     return [name for name in LINT_PATHS if (REPO_ROOT / name).exists()]
@@ -447,7 +460,9 @@ ADDON_NAME = "godot_livekit"
 ADDON_DIR = REPO_ROOT / "addons" / ADDON_NAME
 CORE_PACKAGE_DIR = REPO_ROOT / "python" / "godot_livekit"
 # Where the packaged addon carries its own copy of the core package (see addon_file_map).
-ADDON_CORE_SUBDIR = "python"
+# The addon's scripts `import godot_livekit` from py4godot's site-packages (pip install puts
+# it there with its dependencies); this copy is the matching source, outside sys.path.
+ADDON_CORE_SUBDIR = "lib"
 DIST_DIR = REPO_ROOT / "dist"
 PY4GODOT_DIR = Path("addons") / "py4godot"
 PACKAGE_SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
@@ -472,15 +487,18 @@ LiveKit rooms (voice, video, screen share, data, RPC, E2EE) for Godot 4 through 
 
 ## Install
 1. Copy `addons/py4godot/` from a py4godot release into your project (it embeds CPython).
-2. Copy this `addons/godot_livekit/` folder into your project's `addons/`.
-3. Install the Python side into py4godot's interpreter (from a godot-livekit checkout):
-   `python build.py install --project /path/to/your/project`
-   or by hand: `addons/py4godot/cpython-*/python/bin/python3 -m pip install godot-livekit`
+2. Unzip this archive in the project's root folder (it holds `addons/godot_livekit/`).
+3. Install the Python side into py4godot's interpreter, from a godot-livekit checkout:
+   `python build.py install --project /path/to/your/project` (does steps 2 and 3), or by hand:
+   `addons/py4godot/cpython-*/python/bin/python3 -m pip install /path/to/godot-livekit`
    (run `addons/py4godot/get_pip.py` with that interpreter first if it has no pip).
 4. Project > Project Settings > Plugins: enable "Godot LiveKit" (adds the LiveKitPoller
-   autoload and the LiveKit dock).
+   autoload and the LiveKit dock; the dock's dev server and dev tokens need the checkout's
+   build.py: set the project setting godot_livekit/dev/build_py to it).
 
-`addons/godot_livekit/{core}/godot_livekit/` is a copy of the engine-free core package.
+`addons/godot_livekit/{core}/godot_livekit/` is the source of the engine-free core package
+this addon was built with (Godot ignores it: `.gdignore`). The scripts import `godot_livekit`
+from py4godot's interpreter, so step 3 is needed (it also installs livekit, numpy and mss).
 
 ## Use from GDScript
     var room: Object = LiveKit.new_room()
@@ -781,6 +799,13 @@ def add_bench_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed to bench.run")
 
 
+def add_soak_args(parser: argparse.ArgumentParser) -> None:
+    """`soak [--minutes 10] [--interval 60]`."""
+    parser.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds between reports")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="passed to the soak tool")
+
+
 def add_package_args(parser: argparse.ArgumentParser) -> None:
     """`package [--output ZIP]`."""
     parser.add_argument("--output", help="zip path (default dist/godot-livekit-addon-<ver>.zip)")
@@ -804,7 +829,6 @@ class Subcommand:
     passes_all_args: bool = False  # the rest of the command line goes to args.rest as-is
 
 
-# Later: "soak" gets its own entry here.
 SUBCOMMANDS: dict[str, Subcommand] = {
     "setup": Subcommand("create .venv, install, find/build livekit-server", add_no_args, cmd_setup),
     "test": Subcommand(
@@ -819,6 +843,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "addon + core into a Godot project with py4godot", add_install_args, cmd_install
     ),
     "bench": Subcommand("benchmarks (main-thread costs, audio delay)", add_bench_args, cmd_bench),
+    "soak": Subcommand("long session with resource figures", add_soak_args, cmd_soak),
     NETNS_EXEC_STEP: Subcommand(None, add_rest_args, cmd_netns_exec, passes_all_args=True),
 }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import numbers
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -145,11 +147,13 @@ class LiveKitAudioStream:
         """Push buffered audio into ``playback``, keeping about 50 ms queued there (never
         more than it can take); returns the number of frames pushed. ``mix_rate`` (the
         generator's rate) switches the stream to that rate the first time it differs."""
+        _check_playback(playback, "poll")
+        mix_rate = _check_mix_rate(mix_rate, "poll")
         self._check_origin()
         if self._closed:
             return 0
-        if mix_rate is not None and int(mix_rate) != self._sample_rate:
-            self._set_rate(int(mix_rate))
+        if mix_rate is not None and mix_rate != self._sample_rate:
+            self._set_rate(mix_rate)
         available = int(playback.get_frames_available())
         if available <= 0:
             return 0
@@ -181,9 +185,12 @@ class LiveKitAudioStream:
 
     def attach_playback(self, playback: Playback | None, mix_rate: int | None = None) -> None:
         """Let the frame poller call ``poll(playback)`` every frame (None detaches)."""
+        if playback is not None:
+            _check_playback(playback, "attach_playback")
+        mix_rate = _check_mix_rate(mix_rate, "attach_playback")
         self._playback = playback
         if mix_rate is not None:
-            self._set_rate(int(mix_rate))
+            self._set_rate(mix_rate)
         if playback is not None:
             poller.register(self)
         else:
@@ -241,3 +248,25 @@ class LiveKitAudioStream:
         poller.unregister(self)
         self._stop_sdk_stream()
         self._buffer.clear()
+
+
+def _check_playback(playback: object, where: str) -> None:
+    """TypeError unless ``playback`` looks like an AudioStreamGeneratorPlayback."""
+    if not all(
+        callable(getattr(playback, name, None)) for name in ("get_frames_available", "push_buffer")
+    ):
+        raise TypeError(
+            f"{where}: playback must be an AudioStreamGeneratorPlayback, "
+            f"got {type(playback).__name__}"
+        )
+
+
+def _check_mix_rate(mix_rate: object, where: str) -> int | None:
+    """``mix_rate`` as an int (None stays None); TypeError for anything but a number."""
+    if mix_rate is None:
+        return None
+    if isinstance(mix_rate, bool) or not isinstance(mix_rate, numbers.Real):
+        raise TypeError(f"{where}: mix_rate must be a number, got {type(mix_rate).__name__}")
+    if not math.isfinite(mix_rate):
+        raise ValueError(f"{where}: mix_rate must be finite, got {mix_rate!r}")
+    return int(mix_rate)
