@@ -19,6 +19,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, poller
+from ._sdk_stream import SdkStreamOwner
 from .media_convert import AudioJitterBuffer, int16_to_float
 from .participant import LiveKitParticipant
 from .signals import notify_activity
@@ -40,21 +41,17 @@ class Playback(Protocol):
     def push_buffer(self, frames: np.ndarray) -> Any: ...
 
 
-class LiveKitAudioStream:
+class LiveKitAudioStream(SdkStreamOwner):
     """Receives audio from a remote track and feeds a Godot audio playback."""
 
     def __init__(self, sample_rate: int = DEFAULT_SAMPLE_RATE) -> None:
+        super().__init__()
         self._sample_rate = int(sample_rate)
         self._num_channels = 2
         self._buffer = AudioJitterBuffer(
             self._sample_rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
         )
         self._make: Callable[[int], rtc.AudioStream] | None = None
-        self._sdk_stream: rtc.AudioStream | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._ended = False
-        self._closed = False
-        self._origin: LiveKitTrack | LiveKitParticipant | None = None
         self._pushed = 0
         self._playback: Playback | None = None
         self._playback_capacity = 0
@@ -125,21 +122,6 @@ class LiveKitAudioStream:
                 notify_activity()
 
         _runtime.submit(run())
-
-    def _stop_sdk_stream(self) -> None:
-        stream, task = self._sdk_stream, self._task
-        self._sdk_stream, self._task = None, None
-
-        async def stop() -> None:
-            if stream is not None:
-                try:
-                    await asyncio.wait_for(stream.aclose(), timeout=2.0)
-                except Exception:
-                    logger.debug("audio stream close", exc_info=True)
-            if task is not None and not task.done():
-                task.cancel()
-
-        _runtime.submit(stop())
 
     # -- main thread -------------------------------------------------------------------------
 
@@ -226,18 +208,6 @@ class LiveKitAudioStream:
     def read_frames(self, max_frames: int) -> np.ndarray:
         """Take up to ``max_frames`` stereo float32 frames directly (no playback needed)."""
         return self._buffer.pop(max_frames)
-
-    def is_active(self) -> bool:
-        """False once closed, or once the track (or participant) went away."""
-        self._check_origin()
-        return not (self._closed or self._ended)
-
-    def _check_origin(self) -> None:
-        """End the stream when what it reads from became stale (unsubscribed, left)."""
-        origin = self._origin
-        if origin is not None and origin.is_stale() and not self._ended:
-            self._ended = True
-            self._stop_sdk_stream()
 
     def close(self) -> None:
         """Stop receiving audio; poll() pushes nothing from now on."""

@@ -16,6 +16,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, poller
+from ._sdk_stream import SdkStreamOwner
 from .participant import LiveKitParticipant
 from .signals import notify_activity, signal
 from .track import LiveKitTrack
@@ -23,24 +24,20 @@ from .track import LiveKitTrack
 logger = logging.getLogger(__name__)
 
 
-class LiveKitVideoStream:
+class LiveKitVideoStream(SdkStreamOwner):
     """Receives frames from a remote video track (or a participant's source)."""
 
     frame_received = signal()
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._incoming: rtc.VideoFrame | None = None
         self._frame: np.ndarray | None = None
         self._frame_sdk: rtc.VideoFrame | None = None
         self._received = 0
         self._dropped = 0
-        self._ended = False
-        self._closed = False
-        self._origin: LiveKitTrack | LiveKitParticipant | None = None
         self._auto_poll = True
-        self._sdk_stream: rtc.VideoStream | None = None
-        self._task: asyncio.Task[None] | None = None
         poller.register(self)
 
     @staticmethod
@@ -141,18 +138,6 @@ class LiveKitVideoStream:
         """Frames replaced by a newer one before any poll() took them."""
         return self._dropped
 
-    def is_active(self) -> bool:
-        """False once closed, or once the track (or participant) went away."""
-        self._check_origin()
-        return not (self._closed or self._ended)
-
-    def _check_origin(self) -> None:
-        """End the stream when what it reads from became stale (unsubscribed, left)."""
-        origin = self._origin
-        if origin is not None and origin.is_stale() and not self._ended:
-            self._ended = True
-            self._stop_sdk_stream()
-
     def close(self) -> None:
         """Stop receiving; poll() returns False from now on."""
         if self._closed:
@@ -161,21 +146,6 @@ class LiveKitVideoStream:
         poller.unregister(self)
         self._stop_sdk_stream()
         self._frame = self._frame_sdk = None
-
-    def _stop_sdk_stream(self) -> None:
-        stream, task = self._sdk_stream, self._task
-        self._sdk_stream, self._task = None, None
-
-        async def stop() -> None:
-            if stream is not None:
-                try:
-                    await asyncio.wait_for(stream.aclose(), timeout=2.0)
-                except Exception:
-                    logger.debug("video stream close", exc_info=True)
-            if task is not None and not task.done():
-                task.cancel()
-
-        _runtime.submit(stop())
 
     @property
     def auto_poll(self) -> bool:
