@@ -193,7 +193,8 @@ def reference_signals() -> set[str]:
 
 
 def addon_python_files() -> list[Path]:
-    return sorted(ADDON.glob("*.py"))
+    """The py4godot classes plus the member mixins they inherit methods from."""
+    return [*sorted(ADDON.glob("*.py")), ADDON / "bridge" / "members.py"]
 
 
 def addon_python_members() -> tuple[set[str], set[str]]:

@@ -22,39 +22,21 @@ from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import signal
 
 import godot_livekit
-from addons.godot_livekit.bridge.convert import FrameTexture, dictionary, image_from_frame
-from addons.godot_livekit.bridge.objects import Wrapper, adopt, guard
+from addons.godot_livekit.bridge.convert import dictionary, image_from_frame
+from addons.godot_livekit.bridge.members import FramePollMembers
+from addons.godot_livekit.bridge.objects import guard
 
 _Core = godot_livekit.LiveKitScreenCapture
 
 
 @gdclass
-class LiveKitScreenCapture(Wrapper, RefCounted):
+class LiveKitScreenCapture(FramePollMembers, RefCounted):
     PERMISSION_OK = 0
     PERMISSION_WARNING = 1
     PERMISSION_ERROR = 2
     LK_CREATE_HINT = "create(), create_for_monitor() or create_for_window()"
 
     frame_received = signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lk_frames = FrameTexture()
-        self._lk_auto_poll = True
-
-    def _lk_start(self, core: Any) -> Any:
-        if self._lk_core is not None:
-            self._lk_core.close()
-        core.set_auto_poll(self._lk_auto_poll)
-        adopt(self, core)
-        return self
-
-    def _lk_on_core_signal(self, name: str, *args: Any) -> None:
-        if name == "frame_received":
-            frame = self._lk_core.get_image()
-            if frame is not None:
-                self._lk_frames.show(frame)
-        self._lk_emit(name, *args)
 
     # -- reference static queries and factories ----------------------------------------------
 
@@ -108,23 +90,7 @@ class LiveKitScreenCapture(Wrapper, RefCounted):
     def is_paused(self) -> bool:
         return self._lk().is_paused()
 
-    @guard()
-    def close(self) -> None:
-        self._lk().close()
-
     # -- frames ------------------------------------------------------------------------------
-
-    @guard(False)
-    def poll(self) -> bool:
-        return self._lk().poll()
-
-    @guard()
-    def get_texture(self) -> Any:
-        return self._lk_frames.texture
-
-    @guard()
-    def get_image(self) -> Any:
-        return self._lk_frames.image
 
     @guard()
     def screenshot(self) -> Any:
@@ -139,21 +105,3 @@ class LiveKitScreenCapture(Wrapper, RefCounted):
     @guard(0.0)
     def get_frame_rate(self) -> float:
         return self._lk().get_frame_rate()
-
-    @guard()
-    def set_auto_poll(self, enabled: bool) -> None:
-        self._lk_auto_poll = bool(enabled)
-        if self._lk_core is not None:
-            self._lk_core.set_auto_poll(self._lk_auto_poll)
-
-    @guard(False)
-    def get_auto_poll(self) -> bool:
-        return self._lk_auto_poll
-
-    @property
-    def auto_poll(self) -> bool:
-        return self.get_auto_poll()
-
-    @auto_poll.setter
-    def auto_poll(self, enabled: bool) -> None:
-        self.set_auto_poll(enabled)

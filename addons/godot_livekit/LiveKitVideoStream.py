@@ -20,34 +20,15 @@ from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import signal
 
 import godot_livekit
-from addons.godot_livekit.bridge.convert import FrameTexture
-from addons.godot_livekit.bridge.objects import Wrapper, adopt, core_of, guard
+from addons.godot_livekit.bridge.members import FramePollMembers
+from addons.godot_livekit.bridge.objects import core_of, guard
 
 
 @gdclass
-class LiveKitVideoStream(Wrapper, RefCounted):
+class LiveKitVideoStream(FramePollMembers, RefCounted):
     LK_CREATE_HINT = "from_track() or from_participant()"
 
     frame_received = signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._lk_frames = FrameTexture()
-        self._lk_auto_poll = True
-
-    def _lk_start(self, core: Any) -> Any:
-        if self._lk_core is not None:
-            self._lk_core.close()
-        core.set_auto_poll(self._lk_auto_poll)
-        adopt(self, core)
-        return self
-
-    def _lk_on_core_signal(self, name: str, *args: Any) -> None:
-        if name == "frame_received":
-            frame = self._lk_core.get_texture()
-            if frame is not None:
-                self._lk_frames.show(frame)
-        self._lk_emit(name, *args)
 
     @guard()
     def from_track(self, track: Any) -> Any:
@@ -62,23 +43,6 @@ class LiveKitVideoStream(Wrapper, RefCounted):
         )
         return self._lk_start(core)
 
-    @guard()
-    def get_texture(self) -> Any:
-        return self._lk_frames.texture
-
-    @guard()
-    def get_image(self) -> Any:
-        """The latest frame as an Image (RGBA8), or null before the first frame."""
-        return self._lk_frames.image
-
-    @guard(False)
-    def poll(self) -> bool:
-        return self._lk().poll()
-
-    @guard()
-    def close(self) -> None:
-        self._lk().close()
-
     @guard(False)
     def is_active(self) -> bool:
         return self._lk().is_active()
@@ -90,21 +54,3 @@ class LiveKitVideoStream(Wrapper, RefCounted):
     @guard(0)
     def get_frames_dropped(self) -> int:
         return self._lk().get_frames_dropped()
-
-    @guard()
-    def set_auto_poll(self, enabled: bool) -> None:
-        self._lk_auto_poll = bool(enabled)
-        if self._lk_core is not None:
-            self._lk_core.set_auto_poll(self._lk_auto_poll)
-
-    @guard(False)
-    def get_auto_poll(self) -> bool:
-        return self._lk_auto_poll
-
-    @property
-    def auto_poll(self) -> bool:
-        return self.get_auto_poll()
-
-    @auto_poll.setter
-    def auto_poll(self, enabled: bool) -> None:
-        self.set_auto_poll(enabled)

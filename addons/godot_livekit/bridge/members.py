@@ -11,7 +11,8 @@ from typing import Any
 
 from py4godot.classes.core import Dictionary
 
-from .objects import Wrapper, guard
+from .convert import FrameTexture
+from .objects import Wrapper, adopt, guard
 
 
 class ParticipantMembers(Wrapper):
@@ -140,3 +141,62 @@ class PublicationMembers(Wrapper):
     @guard(False)
     def is_stale(self) -> bool:
         return self._lk().is_stale()
+
+
+class FramePollMembers(Wrapper):
+    """Video stream and screen capture: the newest frame as one Image/ImageTexture (updated
+    in the poll that emits ``frame_received``), poll/close, and auto_poll."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lk_frames = FrameTexture()
+        self._lk_auto_poll = True
+
+    def _lk_start(self, core: Any) -> Any:
+        if self._lk_core is not None:
+            self._lk_core.close()
+        core.set_auto_poll(self._lk_auto_poll)
+        adopt(self, core)
+        return self
+
+    def _lk_on_core_signal(self, name: str, *args: Any) -> None:
+        if name == "frame_received":
+            frame = self._lk_core.get_texture()
+            if frame is not None:
+                self._lk_frames.show(frame)
+        self._lk_emit(name, *args)
+
+    @guard(False)
+    def poll(self) -> bool:
+        return self._lk().poll()
+
+    @guard()
+    def close(self) -> None:
+        self._lk().close()
+
+    @guard()
+    def get_texture(self) -> Any:
+        return self._lk_frames.texture
+
+    @guard()
+    def get_image(self) -> Any:
+        """The latest frame as an Image (RGBA8), or null before the first frame."""
+        return self._lk_frames.image
+
+    @guard()
+    def set_auto_poll(self, enabled: bool) -> None:
+        self._lk_auto_poll = bool(enabled)
+        if self._lk_core is not None:
+            self._lk_core.set_auto_poll(self._lk_auto_poll)
+
+    @guard(False)
+    def get_auto_poll(self) -> bool:
+        return self._lk_auto_poll
+
+    @property
+    def auto_poll(self) -> bool:
+        return self.get_auto_poll()
+
+    @auto_poll.setter
+    def auto_poll(self, enabled: bool) -> None:
+        self.set_auto_poll(enabled)
