@@ -337,7 +337,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def demo_args(args: argparse.Namespace) -> list[str]:
-    """Options passed through to godot_livekit.tools.demo."""
+    """Options passed through to godot_livekit_dev.demo."""
     passed: list[str] = []
     for flag, value in (
         ("--url", args.url),
@@ -352,7 +352,7 @@ def demo_args(args: argparse.Namespace) -> list[str]:
 def cmd_demo(args: argparse.Namespace) -> int:
     """`demo`: the scripted demo; local embedded server in a namespace unless --url."""
     setup()
-    command = venv_module_command("godot_livekit.tools.demo", demo_args(args))
+    command = venv_module_command("godot_livekit_dev.demo", demo_args(args))
     if args.url is None:
         exec_in_netns(command)
     exec_command(command)
@@ -401,7 +401,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def soak_args(args: argparse.Namespace) -> list[str]:
-    """Options passed through to godot_livekit.tools.soak."""
+    """Options passed through to godot_livekit_dev.soak."""
     passed = ["--minutes", str(args.minutes), "--interval", str(args.interval)]
     return passed + strip_separator(args.extra)
 
@@ -409,7 +409,7 @@ def soak_args(args: argparse.Namespace) -> list[str]:
 def cmd_soak(args: argparse.Namespace) -> int:
     """`soak`: a long audio/video/data/RPC session with an embedded server, in a namespace."""
     setup()
-    exec_in_netns(venv_module_command("godot_livekit.tools.soak", soak_args(args)))
+    exec_in_netns(venv_module_command("godot_livekit_dev.soak", soak_args(args)))
 
 
 def existing_lint_paths() -> list[str]:

@@ -21,7 +21,7 @@ from godot_livekit import (
     LiveKitVideoSource,
     LiveKitVideoStream,
 )
-from godot_livekit.tools.patterns import quadrant_pattern
+from godot_livekit_dev.patterns import quadrant_pattern
 
 from .live import BenchError, LiveSession
 from .send_video import SIZES, Baseline

@@ -1,7 +1,14 @@
 """Shared pytest fixtures: a local livekit-server in a private network namespace.
 
-Run the suite with ``python build.py test``: it starts pytest inside ``unshare -rn`` with a
-veth pair (10.77.0.1/10.77.0.2), so WebRTC traffic never leaves this machine.
+Tests live in folders by what they need, and each folder's tests carry its marker:
+
+- ``unit/``: no server, no network, no display (``pytest -m unit`` after
+  ``pip install -e .[dev]``, in seconds);
+- ``integration/``: a real livekit-server (``python build.py test`` runs it inside
+  ``unshare -rn`` with a veth pair, 10.77.0.1/10.77.0.2, so WebRTC never leaves the machine);
+- ``system/``: faults, long runs, Xvfb.
+
+Helpers shared by the folders are in ``support/`` (on ``sys.path`` through pyproject).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
-from peers import Peer, wait_for_event
+from peers import Peer, wait_for_event, wait_until
 
 from godot_livekit.tools.devserver import LocalServer, find_server_binary
 
@@ -22,6 +29,17 @@ _SERVER_KEY = pytest.StashKey[LocalServer]()
 _ROOM_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 TokenFactory = Callable[..., str]
+_FOLDER_MARKERS = ("unit", "integration", "system")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with the folder it lives in (unit / integration / system)."""
+    for item in items:
+        parts = item.path.parts
+        for marker in _FOLDER_MARKERS:
+            if marker in parts:
+                item.add_marker(getattr(pytest.mark, marker))
+                break
 
 
 # --------------------------------------------------------------------- livekit server
@@ -128,6 +146,22 @@ def connect_peer(
         if not peer.room._wait_background(10.0):
             pending = [repr(f) for f in peer.room._background] + _runtime_task_stacks()
             raise AssertionError(f"{peer.identity}: background work still running: {pending}")
+
+
+@pytest.fixture
+def alice_bob(connect_peer: Callable[..., Peer]) -> tuple[Peer, Peer]:
+    """Two connected peers, alice and bob, who see each other in their rooms."""
+    alice = connect_peer("alice")
+    bob = connect_peer("bob")
+    wait_until(
+        [alice, bob],
+        lambda: (
+            "bob" in alice.room.get_remote_participants()
+            and "alice" in bob.room.get_remote_participants()
+        ),
+        what="alice and bob see each other",
+    )
+    return alice, bob
 
 
 def _runtime_task_stacks() -> list[str]:

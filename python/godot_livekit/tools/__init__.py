@@ -1,1 +1,1 @@
-"""Developer tools: dev tokens, a local livekit-server, demos."""
+"""Developer tools shipped with the package: a local livekit-server and dev tokens."""

@@ -29,7 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from media_helpers import CollectingPlayback, tone_feeder, video_feeder
 from peers import Peer, wait_for_event, wait_until
-from test_reconnect import exchange_data
+from reference import load_reference
+from session_helpers import exchange_data
 
 import godot_livekit
 from godot_livekit import (
@@ -52,7 +53,6 @@ from godot_livekit import (
     LiveKitVideoStream,
     _runtime,
 )
-from godot_livekit.reference import load_reference
 from godot_livekit.signals import declared_signals
 
 ALLOWED_ERRORS = (TypeError, ValueError, LiveKitError)
@@ -417,18 +417,9 @@ async def _echo(value: int) -> int:
 
 
 @pytest.fixture
-def connected_pool(connect_peer) -> Iterator[tuple[Peer, Peer, dict[str, Any]]]:
+def connected_pool(alice_bob) -> Iterator[tuple[Peer, Peer, dict[str, Any]]]:
     """Alice publishes audio and video to bob; every live object of that session."""
-    alice = connect_peer("alice")
-    bob = connect_peer("bob")
-    wait_until(
-        [alice, bob],
-        lambda: (
-            "alice" in bob.room.get_remote_participants()
-            and "bob" in alice.room.get_remote_participants()
-        ),
-        what="alice and bob see each other",
-    )
+    alice, bob = alice_bob
     audio_source = LiveKitAudioSource.create(48000, 1, 200)
     video_source = LiveKitVideoSource.create(64, 48)
     audio_track = LiveKitLocalAudioTrack.create("fuzz-audio", audio_source)

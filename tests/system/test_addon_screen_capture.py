@@ -16,7 +16,7 @@ import pytest
 from addon_env import GD, gd_value, new_object
 from py4godot import functions
 from py4godot.classes.core import Array, Dictionary
-from test_screen_capture import SCREEN_H, SCREEN_W, XClient, Xvfb, pattern_image, start_xvfb
+from xvfb import SCREEN_H, SCREEN_W, XClient, Xvfb, pattern_image, start_xvfb
 
 from godot_livekit.signals import activity_counter, wait_for_activity
 

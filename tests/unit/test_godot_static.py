@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 from gdtoolkit.parser import parser as gd_parser
+from reference import load_reference
 
-from godot_livekit.reference import load_reference
-
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ADDON = REPO / "addons" / "godot_livekit"
 DEMOS = REPO / "demo_scenes"
 PROJECT_FILE = REPO / "project.godot"

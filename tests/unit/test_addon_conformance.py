@@ -28,9 +28,9 @@ from py4godot.classes.core import (
     PackedStringArray,
 )
 from py4godot.classes.Image import Image
+from reference import ReferenceClass, load_reference
 
 import godot_livekit
-from godot_livekit.reference import ReferenceClass, load_reference
 
 # Reference classes without an addon script yet -> why. Mirrors PENDING in
 # tests/test_conformance.py: a class the core does not export cannot be wrapped.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from godot_livekit.tools.feeders import Feeder, tone_feeder, video_feeder
+from godot_livekit_dev.feeders import Feeder, tone_feeder, video_feeder
 
 __all__ = ["CollectingPlayback", "Feeder", "tone_feeder", "video_feeder"]
 

@@ -8,8 +8,10 @@ capture and hand a new image to ``LiveKitVideoSource.capture_frame``.
 
 from __future__ import annotations
 
+import pytest
+from godot_livekit_dev.patterns import QUADRANT_COLORS, pattern_error
 from peers import wait_until
-from test_screen_capture import XClient, _display, captures, window_entry, x, xvfb
+from xvfb import XClient, window_entry
 
 from godot_livekit import (
     LiveKitLocalVideoTrack,
@@ -18,9 +20,8 @@ from godot_livekit import (
     LiveKitVideoSource,
     LiveKitVideoStream,
 )
-from godot_livekit.tools.patterns import QUADRANT_COLORS, pattern_error
 
-__all__ = ["_display", "captures", "x", "xvfb"]  # fixtures shared with test_screen_capture
+pytestmark = pytest.mark.usefixtures("on_xvfb_display")
 
 WIDTH, HEIGHT = 320, 240
 

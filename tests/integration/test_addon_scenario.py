@@ -20,18 +20,18 @@ import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import numpy as np
 import pytest
 from addon_env import GD, gd_value, new_object
+from godot_livekit_dev.patterns import (
+    dominant_frequency,
+    pattern_error,
+    quadrant_pattern,
+    sine_wave,
+)
 from py4godot import functions
 from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
 from py4godot.classes.core import Dictionary, PackedByteArray, PackedStringArray
 from py4godot.classes.Image import Format, Image
 
 from godot_livekit.signals import activity_counter, wait_for_activity
-from godot_livekit.tools.patterns import (
-    dominant_frequency,
-    pattern_error,
-    quadrant_pattern,
-    sine_wave,
-)
 
 WIDTH, HEIGHT = 320, 240
 RATE = 48000

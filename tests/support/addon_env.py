@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 STANDIN_DIR = REPO_ROOT / "tests" / "py4godot_standin"
 ADDON_DIR = REPO_ROOT / "addons" / "godot_livekit"
 RES_ADDON_DIR = "res://addons/godot_livekit"

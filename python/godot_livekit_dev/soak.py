@@ -1,6 +1,6 @@
 """Soak run: two participants exchange audio, video, data and RPCs for N minutes.
 
-    python -m godot_livekit.tools.soak --minutes 10      # (or: python build.py soak ...)
+    python -m godot_livekit_dev.soak --minutes 10      # (or: python build.py soak ...)
 
 An embedded livekit-server is started (inside the private network namespace when run by
 ``build.py soak``). Participants ``soak-a`` and ``soak-b`` each publish a test pattern
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import (
+from godot_livekit import (
     LiveKitAudioSource,
     LiveKitAudioStream,
     LiveKitLocalAudioTrack,
@@ -42,7 +42,7 @@ from .. import (
     LiveKitVideoSource,
     LiveKitVideoStream,
 )
-from .devserver import LocalServer
+from godot_livekit.tools.devserver import LocalServer
 from .feeders import Feeder, tone_feeder, video_feeder
 
 logger = logging.getLogger(__name__)
@@ -472,7 +472,7 @@ def _soak(parts: list[Participant], server: LocalServer, minutes: float, interva
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options."""
     parser = argparse.ArgumentParser(
-        prog="python -m godot_livekit.tools.soak", description=__doc__.splitlines()[0]
+        prog="python -m godot_livekit_dev.soak", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="length (default 10)")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between reports")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build.py"
 ADDON = REPO / "addons" / "godot_livekit"
 CORE = REPO / "python" / "godot_livekit"
@@ -91,11 +91,13 @@ def test_package_builds_the_addon_zip() -> None:
         "LiveKitPoller.py",
         "LiveKitRoom.py",
         "lib/godot_livekit/__init__.py",
-        "lib/godot_livekit/api_reference.json",
         "lib/.gdignore",
     ):
         assert ADDON_PREFIX + needed in names, needed
     assert "build.py install --project" in readme and version() in readme
+    # developer tools and test data stay out of what users install
+    assert not [n for n in names if "godot_livekit_dev" in n or n.endswith(".json")]
+    assert not [n for n in names if n.endswith(("/reference.py", "/demo.py", "/soak.py"))]
 
 
 def test_package_is_reproducible(tmp_path: Path) -> None:

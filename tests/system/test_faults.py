@@ -37,12 +37,12 @@ import pytest
 from livekit import api
 from media_helpers import video_feeder
 from peers import Peer, wait_for_event, wait_until
-from test_reconnect import VideoWatch, cycle_names, exchange_data, publish_pattern
+from session_helpers import VideoWatch, cycle_names, exchange_data, publish_pattern
 
 from godot_livekit import LiveKitRoom, _runtime
 from godot_livekit.tools.devserver import LocalServer, find_server_binary
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 IP = shutil.which("ip") or "/usr/sbin/ip"
 RULE_PREF = "10"
 LOCAL_RULE_MOVED_PREF = "100"

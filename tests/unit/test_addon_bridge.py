@@ -13,6 +13,7 @@ import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import numpy as np
 import pytest
 from addon_env import new_object
+from godot_livekit_dev.patterns import quadrant_pattern
 from py4godot import functions
 from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
 from py4godot.classes.core import (
@@ -26,7 +27,6 @@ from py4godot.classes.core import (
 from py4godot.classes.Image import Format, Image
 
 from addons.godot_livekit.bridge import convert, objects
-from godot_livekit.tools.patterns import quadrant_pattern
 
 # --- what the stand-in mirrors (the reasons for the bridge's choices) -----------------------
 

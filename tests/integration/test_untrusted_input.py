@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from livekit import api
 from peers import Peer, wait_for_event, wait_until
-from test_reconnect import exchange_data
+from session_helpers import exchange_data
 
 from godot_livekit import LiveKitRoom, _runtime
 from godot_livekit.participant import MAX_DATA_BYTES, MAX_RPC_PAYLOAD_BYTES
@@ -46,22 +46,6 @@ ODD_TEXT = [
     "ключ 键 キー",
     "x" * 1000,
 ]
-
-
-@pytest.fixture
-def pair(connect_peer) -> tuple[Peer, Peer]:
-    """alice (the receiving room under test) and bob (a remote sender)."""
-    alice = connect_peer("alice")
-    bob = connect_peer("bob")
-    wait_until(
-        [alice, bob],
-        lambda: (
-            "bob" in alice.room.get_remote_participants()
-            and "alice" in bob.room.get_remote_participants()
-        ),
-        what="alice and bob see each other",
-    )
-    return alice, bob
 
 
 @pytest.fixture(autouse=True)
@@ -134,8 +118,8 @@ def still_works(alice: Peer, bob: Peer, tag: str) -> None:
 # --------------------------------------------------------------------------- data
 
 
-def test_data_with_arbitrary_bytes_and_odd_topics_arrives_exactly(pair) -> None:
-    alice, bob = pair
+def test_data_with_arbitrary_bytes_and_odd_topics_arrives_exactly(alice_bob) -> None:
+    alice, bob = alice_bob
     sent: list[tuple[bytes, str]] = [
         (b"\x00", "nul"),
         (bytes(range(256)), "every byte value"),
@@ -158,9 +142,9 @@ def test_data_with_arbitrary_bytes_and_odd_topics_arrives_exactly(pair) -> None:
 
 
 def test_server_sent_data_beyond_client_limits_arrives_without_a_sender(
-    pair, livekit_server: LocalServer, room_name: str
+    alice_bob, livekit_server: LocalServer, room_name: str
 ) -> None:
-    alice, bob = pair
+    alice, bob = alice_bob
     payloads = [os.urandom(60_000), os.urandom(MAX_DATA_BYTES + 1), *INVALID_UTF8]
     for payload in payloads:
         server_api(
@@ -196,9 +180,9 @@ def test_server_sent_data_beyond_client_limits_arrives_without_a_sender(
     ],
 )
 def test_invalid_utf8_in_strings_is_refused_before_it_reaches_a_room(
-    pair, livekit_server: LocalServer, room_name: str, method: str, field: str
+    alice_bob, livekit_server: LocalServer, room_name: str, method: str, field: str
 ) -> None:
-    alice, bob = pair
+    alice, bob = alice_bob
     bad = b"\xff\xfe\xc3(\xed\xa0\x80"
     placeholder = "P" * len(bad)
     requests = {
@@ -234,9 +218,9 @@ def test_invalid_utf8_in_strings_is_refused_before_it_reaches_a_room(
 
 
 def test_odd_and_huge_metadata_names_and_attributes_arrive_intact(
-    pair, livekit_server: LocalServer, room_name: str
+    alice_bob, livekit_server: LocalServer, room_name: str
 ) -> None:
-    alice, bob = pair
+    alice, bob = alice_bob
     metadata = "\x00".join(ODD_TEXT) + "m" * 70_000
     name = "\u202e🎮 " + "n" * 248  # 256 bytes: the server refuses longer names
     with pytest.raises(api.TwirpError, match="name length"):
@@ -292,10 +276,10 @@ def test_odd_and_huge_metadata_names_and_attributes_arrive_intact(
 
 
 @pytest.fixture
-def echo_pair(pair) -> tuple[Peer, Peer]:
+def echo_pair(alice_bob) -> tuple[Peer, Peer]:
     """alice answers "echo" with the payload and "double" with it twice; an answer over
     the limit is refused by respond_to_rpc and sent as an error instead."""
-    alice, bob = pair
+    alice, bob = alice_bob
     alice.local.register_rpc_method("echo")
     alice.local.register_rpc_method("double")
 

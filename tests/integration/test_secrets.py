@@ -24,7 +24,7 @@ from datetime import timedelta
 import pytest
 from livekit import api
 from peers import Peer, wait_for_event, wait_until
-from test_reconnect import exchange_data
+from session_helpers import exchange_data
 
 from godot_livekit import LiveKitE2eeOptions
 from godot_livekit.tools.devserver import LocalServer

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from godot_livekit_dev.patterns import dominant_frequency, pattern_error
 from livekit import rtc
 from media_helpers import CollectingPlayback, Feeder, tone_feeder, video_feeder
 from peers import Peer, wait_for_event, wait_until
@@ -35,7 +36,6 @@ from godot_livekit import (
     LiveKitVideoStream,
 )
 from godot_livekit.poller import pump_until
-from godot_livekit.tools.patterns import dominant_frequency, pattern_error
 
 WIDTH, HEIGHT = 320, 240
 MEDIA_WAIT = 20.0

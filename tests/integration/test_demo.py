@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from godot_livekit.tools.demo import main
+from godot_livekit_dev.demo import main
 
 EXPECTED_LINES = [
     "alice <- connected()",

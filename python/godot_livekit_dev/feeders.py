@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..audio_source import LiveKitAudioSource
-from ..video_source import LiveKitVideoSource
+from godot_livekit.audio_source import LiveKitAudioSource
+from godot_livekit.video_source import LiveKitVideoSource
 from .patterns import quadrant_pattern, sine_wave
 
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -112,7 +112,7 @@ def _class(data: Mapping[str, Any]) -> ReferenceClass:
 
 @cache
 def _load() -> tuple[ReferenceClass, ...]:
-    text = resources.files("godot_livekit").joinpath(REFERENCE_FILE).read_text(encoding="utf-8")
+    text = (Path(__file__).parent / REFERENCE_FILE).read_text(encoding="utf-8")
     return tuple(_class(entry) for entry in json.loads(text))
 
 

@@ -7,6 +7,7 @@ namespace's network). Assertions are on what arrives: pattern colours, tone freq
 from __future__ import annotations
 
 import pytest
+from godot_livekit_dev.patterns import dominant_frequency, pattern_error
 from media_helpers import CollectingPlayback, tone_feeder, video_feeder
 from peers import Peer, wait_for_event, wait_until
 
@@ -23,20 +24,9 @@ from godot_livekit import (
     LiveKitVideoSource,
     LiveKitVideoStream,
 )
-from godot_livekit.tools.patterns import dominant_frequency, pattern_error
 
 WIDTH, HEIGHT = 320, 240
 MEDIA_WAIT = 20.0
-
-
-@pytest.fixture
-def pair(connect_peer) -> tuple[Peer, Peer]:
-    alice = connect_peer("alice")
-    bob = connect_peer("bob")
-    wait_until(
-        [alice, bob], lambda: "alice" in bob.room.get_remote_participants(), what="alice at bob"
-    )
-    return alice, bob
 
 
 def publish_video(alice: Peer, **options: object):
@@ -66,8 +56,8 @@ def wait_for_good_frame(stream: LiveKitVideoStream, peers: list[Peer]) -> None:
     wait_until(peers, good, MEDIA_WAIT, "a frame with the test pattern")
 
 
-def test_video_test_pattern_arrives_with_size_and_colours(pair) -> None:
-    alice, bob = pair
+def test_video_test_pattern_arrives_with_size_and_colours(alice_bob) -> None:
+    alice, bob = alice_bob
     source, track, publication = publish_video(alice)
     assert isinstance(publication, LiveKitLocalTrackPublication)
     with video_feeder(source):
@@ -101,8 +91,8 @@ def test_video_test_pattern_arrives_with_size_and_colours(pair) -> None:
         stream.close()
 
 
-def test_video_from_participant_and_codec_option(pair) -> None:
-    alice, bob = pair
+def test_video_from_participant_and_codec_option(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, _ = publish_video(alice, video_codec="h264", max_bitrate=500_000)
     with video_feeder(source):
         sender = bob.room.get_remote_participants()["alice"]
@@ -114,8 +104,8 @@ def test_video_from_participant_and_codec_option(pair) -> None:
         stream.close()
 
 
-def test_tone_arrives_at_440_hz(pair) -> None:
-    alice, bob = pair
+def test_tone_arrives_at_440_hz(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, publication = publish_audio(alice)
     with tone_feeder(source, 440.0):
         remote_track, remote_pub, _ = wait_for_event(bob, "track_subscribed", also=[alice])
@@ -140,8 +130,8 @@ def test_tone_arrives_at_440_hz(pair) -> None:
     assert publication.get_sid()
 
 
-def test_audio_follows_the_playback_mix_rate(pair) -> None:
-    alice, bob = pair
+def test_audio_follows_the_playback_mix_rate(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, _ = publish_audio(alice)
     with tone_feeder(source, 440.0):
         remote_track, _, _ = wait_for_event(bob, "track_subscribed", also=[alice])
@@ -159,8 +149,8 @@ def test_audio_follows_the_playback_mix_rate(pair) -> None:
         stream.close()
 
 
-def test_mute_and_unmute_are_seen_by_peer(pair) -> None:
-    alice, bob = pair
+def test_mute_and_unmute_are_seen_by_peer(alice_bob) -> None:
+    alice, bob = alice_bob
     source, track, publication = publish_audio(alice)
     with tone_feeder(source):
         wait_for_event(bob, "track_subscribed", also=[alice])
@@ -174,8 +164,8 @@ def test_mute_and_unmute_are_seen_by_peer(pair) -> None:
         assert not remote_pub.get_muted() and not track.get_muted()
 
 
-def test_unsubscribe_stops_frames_and_resubscribe_brings_them_back(pair) -> None:
-    alice, bob = pair
+def test_unsubscribe_stops_frames_and_resubscribe_brings_them_back(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, _ = publish_video(alice)
     with video_feeder(source):
         remote_track, remote_pub, _ = wait_for_event(bob, "track_subscribed", also=[alice])
@@ -209,8 +199,8 @@ def wait_until_or_false(peers: list[Peer], predicate, timeout: float) -> bool:
     return True
 
 
-def test_unpublish_fires_signals_on_both_sides(pair) -> None:
-    alice, bob = pair
+def test_unpublish_fires_signals_on_both_sides(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, publication = publish_video(alice)
     with video_feeder(source):
         wait_for_event(alice, "local_track_published", also=[bob])
@@ -240,8 +230,8 @@ def _bytes(stats: list[dict], kind: str, field: str) -> int:
     return sum(int(s.get(field, 0)) for s in stats if s["type"] == kind)
 
 
-def test_stats_have_growing_rtp_byte_counts(pair) -> None:
-    alice, bob = pair
+def test_stats_have_growing_rtp_byte_counts(alice_bob) -> None:
+    alice, bob = alice_bob
     source, track, _ = publish_video(alice)
     with video_feeder(source):
         remote_track, _, _ = wait_for_event(bob, "track_subscribed", also=[alice])
@@ -266,8 +256,8 @@ def test_stats_have_growing_rtp_byte_counts(pair) -> None:
         stream.close()
 
 
-def test_stream_of_a_track_that_went_away_stops_cleanly(pair) -> None:
-    alice, bob = pair
+def test_stream_of_a_track_that_went_away_stops_cleanly(alice_bob) -> None:
+    alice, bob = alice_bob
     source, _, publication = publish_video(alice)
     with video_feeder(source):
         remote_track, _, _ = wait_for_event(bob, "track_subscribed", also=[alice])

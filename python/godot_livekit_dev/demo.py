@@ -42,10 +42,10 @@ from godot_livekit.track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack, 
 from godot_livekit.video_source import LiveKitVideoSource
 from godot_livekit.video_stream import LiveKitVideoStream
 
-from .devserver import LocalServer
+from godot_livekit.tools.devserver import LocalServer
 from .feeders import Feeder, tone_feeder, video_feeder
 from .patterns import dominant_frequency, pattern_error, write_png
-from .tokens import mint_token
+from godot_livekit.tools.tokens import mint_token
 
 logger = logging.getLogger(__name__)
 
@@ -620,9 +620,9 @@ def run_steps(demo: Demo, steps: Sequence[Step]) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """CLI options of `python -m godot_livekit.tools.demo`."""
+    """CLI options of `python -m godot_livekit_dev.demo`."""
     parser = argparse.ArgumentParser(
-        prog="python -m godot_livekit.tools.demo",
+        prog="python -m godot_livekit_dev.demo",
         description="Headless godot-livekit demo: two participants, data, RPC, state changes.",
     )
     parser.add_argument("--url", help="existing LiveKit server (default: embedded local one)")
