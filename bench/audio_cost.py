@@ -8,12 +8,14 @@ reference; only polls that pushed a full 10 ms are timed.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
-from godot_livekit import LiveKitAudioSource, LiveKitAudioStream, LiveKitTrack, _runtime
-from godot_livekit.media_convert import float_to_int16
 from godot_livekit_dev.patterns import sine_wave
+
+from godot_livekit import LiveKitAudioSource, LiveKitAudioStream, LiveKitTrack, testing
+from godot_livekit.media_convert import float_to_int16
 
 from .live import FRAME_SAMPLES, SAMPLE_RATE, BenchError, KeepingPlayback, LiveSession
 from .stats import Pacer, Stats, table, time_calls
@@ -93,7 +95,10 @@ def measure_references(quick: bool) -> list[AudioCost]:
         return None
 
     convert = time_calls(lambda: float_to_int16(chunk, 1, FRAME_SAMPLES), reps, warmup)
-    wake = time_calls(lambda: _runtime.submit(nothing()), reps, warmup, FRAME_INTERVAL)
+    loop = testing.runtime_loop()
+    wake = time_calls(
+        lambda: asyncio.run_coroutine_threadsafe(nothing(), loop), reps, warmup, FRAME_INTERVAL
+    )
     return [
         AudioCost("  part: float_to_int16, mono (back to back)", convert, "numpy only"),
         AudioCost(

@@ -143,7 +143,7 @@ class LiveSession:
             self.pump()
             deadline = time.monotonic() + 5.0
             for room in (self.alice, self.bob):
-                room._wait_background(max(0.0, deadline - time.monotonic()))
+                room.wait_idle(max(0.0, deadline - time.monotonic()))
         finally:
             self.server.stop()
 

@@ -143,8 +143,8 @@ def connect_peer(
         peer.room.disconnect_from_room()
     for peer in peers:
         peer.room.poll_events()
-        if not peer.room._wait_background(10.0):
-            pending = [repr(f) for f in peer.room._background] + _runtime_task_stacks()
+        if not peer.room.wait_idle(10.0):
+            pending = _runtime_task_stacks()
             raise AssertionError(f"{peer.identity}: background work still running: {pending}")
 
 
@@ -168,10 +168,10 @@ def _runtime_task_stacks() -> list[str]:
     """What every task on the runtime loop is waiting in (for hang reports)."""
     import asyncio
 
-    from godot_livekit import _runtime
+    from godot_livekit import testing
 
     stacks = []
-    for task in asyncio.all_tasks(_runtime.get_loop()):
+    for task in asyncio.all_tasks(testing.runtime_loop()):
         frames = []
         awaited = task.get_coro()
         while awaited is not None and hasattr(awaited, "cr_frame"):

@@ -87,8 +87,13 @@ class LiveKitRoom(Wrapper, RefCounted):
             self._lk_registry.release_stale()
 
     def _lk_local_participant(self) -> Any:
+        """The local participant's one Godot object while the core has one (connected),
+        else null; pinned the first time, so its RPC signals stay forwarded."""
+        core = self._lk().local_participant
+        if core is None:
+            return None
         if self._lk_local is None:
-            self._lk_local = self._lk_registry.pin(self._lk().local_participant)
+            self._lk_local = self._lk_registry.pin(core)
         return self._lk_local
 
     # -- connecting --------------------------------------------------------------------------
@@ -97,7 +102,6 @@ class LiveKitRoom(Wrapper, RefCounted):
     def connect_to_room(self, url: str, token: str, options: Dictionary | None = None) -> bool:
         """Start connecting; the outcome arrives as ``connected`` or ``connection_failed``.
         Options: auto_subscribe, dynacast, auto_reconnect, connect_timeout, e2ee."""
-        self._lk_local_participant()  # forward its RPC signals from the start
         return self._lk().connect_to_room(text(url), text(token), dictionary(options, "options"))
 
     @guard()
@@ -144,6 +148,7 @@ class LiveKitRoom(Wrapper, RefCounted):
 
     @guard()
     def get_e2ee_manager(self) -> Any:
+        """The E2EE manager while connected with encryption, else null."""
         return self._lk_godot(self._lk().get_e2ee_manager())
 
     @guard("")

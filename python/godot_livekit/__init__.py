@@ -13,7 +13,8 @@ from .audio_source import LiveKitAudioSource
 from .audio_stream import LiveKitAudioStream
 from .e2ee import LiveKitE2eeManager, LiveKitE2eeOptions, LiveKitFrameCryptor, LiveKitKeyProvider
 from .errors import LiveKitError, install_log_redaction
-from .participant import LiveKitLocalParticipant, LiveKitParticipant, LiveKitRemoteParticipant
+from .local_participant import LiveKitLocalParticipant
+from .participant import LiveKitParticipant, LiveKitRemoteParticipant
 from .poller import pump_all
 from .room import LiveKitRoom
 from .screen_capture import LiveKitScreenCapture

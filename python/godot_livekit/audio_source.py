@@ -8,7 +8,7 @@ from typing import Any
 
 from livekit import rtc
 
-from . import _runtime
+from . import _runtime, links
 from .media_convert import AudioResampler, float_to_int16, remix_channels
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ class LiveKitAudioSource:
         self._sdk = rtc.AudioSource(
             sample_rate, num_channels, queue_size_ms, loop=_runtime.get_loop()
         )
+        links.attach(self, links.Link(self._sdk))
         self._resamplers: dict[int, AudioResampler] = {}
         self._lock = threading.Lock()
         self._pending_ms = 0.0

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from livekit import rtc
 
-from . import _runtime, poller
+from . import _runtime, links, poller
 from ._sdk_stream import SdkStreamOwner
 from .media_convert import AudioJitterBuffer, int16_to_float
 from .participant import LiveKitParticipant
@@ -64,7 +64,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             raise TypeError("from_track: track must be a LiveKitTrack")
         stream = LiveKitAudioStream()
         stream._origin = track
-        sdk = track._sdk
+        sdk = links.sdk_of(track)
         if sdk is None or track.get_kind() != LiveKitTrack.KIND_AUDIO:
             logger.warning("from_track: not a live audio track; the stream stays silent")
             stream._ended = True
@@ -86,7 +86,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             )
         stream = LiveKitAudioStream()
         stream._origin = participant
-        sdk = participant._sdk
+        sdk = links.sdk_of(participant)
         if sdk is None:
             stream._ended = True
             return stream

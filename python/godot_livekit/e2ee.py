@@ -27,7 +27,7 @@ from livekit.rtc import e2ee as sdk_e2ee
 from livekit.rtc._ffi_client import FfiClient
 
 if TYPE_CHECKING:
-    from .room import LiveKitRoom
+    from .session import RoomContext
 
 logger = logging.getLogger(__name__)
 
@@ -142,16 +142,6 @@ class LiveKitE2eeOptions:
     def get_failure_tolerance(self) -> int:
         return self._failure_tolerance
 
-    def _to_sdk_options(self) -> rtc.E2EEOptions:
-        """A fresh SDK options object (later changes to ``self`` do not leak into it)."""
-        provider = rtc.KeyProviderOptions(
-            shared_key=self._shared_key or None,
-            ratchet_salt=self._ratchet_salt,
-            ratchet_window_size=self._ratchet_window_size,
-            failure_tolerance=self._failure_tolerance,
-        )
-        return rtc.E2EEOptions(key_provider_options=provider, encryption_type=self._encryption_type)
-
     def __repr__(self) -> str:
         shared = "set" if self._shared_key else "none"
         return (
@@ -161,16 +151,28 @@ class LiveKitE2eeOptions:
         )
 
 
+def sdk_e2ee_options(options: LiveKitE2eeOptions) -> rtc.E2EEOptions:
+    """A fresh SDK options object (later changes to ``options`` do not leak into it)."""
+    provider = rtc.KeyProviderOptions(
+        shared_key=options._shared_key or None,
+        ratchet_salt=options._ratchet_salt,
+        ratchet_window_size=options._ratchet_window_size,
+        failure_tolerance=options._failure_tolerance,
+    )
+    return rtc.E2EEOptions(key_provider_options=provider, encryption_type=options._encryption_type)
+
+
 # -- session lookup -------------------------------------------------------------------------
 
 
-def _sdk_manager(room: LiveKitRoom | None) -> tuple[rtc.Room | None, rtc.E2EEManager | None]:
-    """The room's current SDK room and its E2EE manager, or ``(room, None)`` when the room
+def _sdk_manager(
+    room: RoomContext | None,
+) -> tuple[rtc.Room | None, rtc.E2EEManager | None]:
+    """The room's live SDK room and its E2EE manager, or ``(room, None)`` when the room
     is not connected or was connected without E2EE."""
-    if room is None:
-        return None, None
-    sdk_room = room._sdk_room
-    if sdk_room is None or room._state == room.STATE_DISCONNECTED:
+    session = room.session if room is not None else None
+    sdk_room = session.sdk_room if session is not None else None
+    if sdk_room is None:
         return None, None
     handle = getattr(sdk_room, "_ffi_handle", None)
     if handle is None or handle.disposed or getattr(FfiClient, "_ffi_disposed", False):
@@ -181,7 +183,7 @@ def _sdk_manager(room: LiveKitRoom | None) -> tuple[rtc.Room | None, rtc.E2EEMan
     return sdk_room, manager
 
 
-def _sdk_key_provider(room: LiveKitRoom | None) -> rtc.KeyProvider | None:
+def _sdk_key_provider(room: RoomContext | None) -> rtc.KeyProvider | None:
     _, manager = _sdk_manager(room)
     if manager is None:
         return None
@@ -210,13 +212,11 @@ def _call(what: str, default: Any, fn: Any, *args: Any) -> Any:
 class LiveKitKeyProvider:
     """Shared and per-participant keys of a room's E2EE session (see the module docs)."""
 
-    def __init__(self, room: LiveKitRoom | None = None) -> None:
-        self._room_ref: weakref.ref[LiveKitRoom] | None = (
-            weakref.ref(room) if room is not None else None
-        )
+    def __init__(self, room: RoomContext | None = None) -> None:
+        self._context = room
 
     def _provider(self, what: str) -> rtc.KeyProvider | None:
-        provider = _sdk_key_provider(self._room_ref() if self._room_ref else None)
+        provider = _sdk_key_provider(self._context)
         if provider is None:
             logger.debug("%s: not connected with E2EE, nothing done", what)
         return provider
@@ -278,10 +278,7 @@ class LiveKitKeyProvider:
         )
 
     def __repr__(self) -> str:
-        return f"<LiveKitKeyProvider active={_sdk_key_provider(self._room()) is not None}>"
-
-    def _room(self) -> LiveKitRoom | None:
-        return self._room_ref() if self._room_ref else None
+        return f"<LiveKitKeyProvider active={_sdk_key_provider(self._context) is not None}>"
 
 
 # -- frame cryptor --------------------------------------------------------------------------
@@ -296,14 +293,14 @@ class LiveKitFrameCryptor:
 
     def __init__(
         self,
-        room: LiveKitRoom | None = None,
+        room: RoomContext | None = None,
         sdk_room: rtc.Room | None = None,
         participant_identity: str = "",
         track_sid: str = "",
         key_index: int = 0,
         enabled: bool = False,
     ) -> None:
-        self._room_ref = weakref.ref(room) if room is not None else None
+        self._context = room
         self._sdk_room_ref = weakref.ref(sdk_room) if sdk_room is not None else None
         self._identity = participant_identity
         self._track_sid = track_sid
@@ -312,8 +309,7 @@ class LiveKitFrameCryptor:
 
     def _manager(self) -> rtc.E2EEManager | None:
         """The SDK manager, only while this cryptor's session is the room's current one."""
-        room = self._room_ref() if self._room_ref else None
-        sdk_room, manager = _sdk_manager(room)
+        sdk_room, manager = _sdk_manager(self._context)
         if manager is None or self._sdk_room_ref is None or sdk_room is not self._sdk_room_ref():
             return None
         return manager
@@ -377,8 +373,6 @@ class LiveKitFrameCryptor:
 
 # -- manager --------------------------------------------------------------------------------
 
-_managers: weakref.WeakKeyDictionary[LiveKitRoom, LiveKitE2eeManager] = weakref.WeakKeyDictionary()
-
 
 class LiveKitE2eeManager:
     """E2EE of one room: on/off, its key provider and its frame cryptors.
@@ -389,25 +383,18 @@ class LiveKitE2eeManager:
     4 MISSING_KEY, 5 KEY_RATCHETED, 6 INTERNAL_ERROR.
     """
 
-    def __init__(self, room: LiveKitRoom | None = None) -> None:
-        self._room_ref = weakref.ref(room) if room is not None else None
+    def __init__(self, room: RoomContext | None = None) -> None:
+        self._context = room
         self._key_provider = LiveKitKeyProvider(room)
 
-    @classmethod
-    def _for_room(cls, room: LiveKitRoom) -> LiveKitE2eeManager:
-        manager = _managers.get(room)
-        if manager is None:
-            manager = cls(room)
-            _managers[room] = manager
-        return manager
-
-    def _room(self) -> LiveKitRoom | None:
-        return self._room_ref() if self._room_ref else None
+    def is_active(self) -> bool:
+        """True while the room is connected with end-to-end encryption."""
+        return _sdk_manager(self._context)[1] is not None
 
     def get_enabled(self) -> bool:
         """True while connected with E2EE (an encryption type other than NONE) and not
         switched off with ``set_enabled``."""
-        _, manager = _sdk_manager(self._room())
+        _, manager = _sdk_manager(self._context)
         if manager is None or manager.options is None:
             return False
         if manager.options.encryption_type == rtc.EncryptionType.NONE:
@@ -419,7 +406,7 @@ class LiveKitE2eeManager:
         an E2EE session)."""
         if not isinstance(enabled, bool):
             raise TypeError(f"enabled must be a bool, got {type(enabled).__name__}")
-        _, manager = _sdk_manager(self._room())
+        _, manager = _sdk_manager(self._context)
         if manager is None:
             logger.debug("set_enabled: not connected with E2EE, nothing done")
             return
@@ -431,13 +418,12 @@ class LiveKitE2eeManager:
 
     def get_frame_cryptors(self) -> list[LiveKitFrameCryptor]:
         """A cryptor per encrypted track of this session, local and remote."""
-        room = self._room()
-        sdk_room, manager = _sdk_manager(room)
+        sdk_room, manager = _sdk_manager(self._context)
         if manager is None:
             return []
         return [
             LiveKitFrameCryptor(
-                room,
+                self._context,
                 sdk_room,
                 cryptor.participant_identity,
                 cryptor.track_sid,

@@ -130,25 +130,23 @@ def declared_signals(cls: type) -> dict[str, tuple[str, ...]]:
     return found
 
 
-Event = tuple[int, str, tuple[Any, ...]]
+ItemT = TypeVar("ItemT")
 
 
-class EventQueue:
-    """A thread-safe FIFO of ``(generation, name, args)`` events.
-
-    Producers (the runtime thread) call :meth:`put`; the owner drains on its own thread.
-    """
+class EventQueue(Generic[ItemT]):
+    """A thread-safe FIFO: producers (the runtime thread) :meth:`put`, the owner drains on
+    its own thread. Each put wakes threads waiting in :func:`wait_for_activity`."""
 
     def __init__(self) -> None:
-        self._items: deque[Event] = deque()
+        self._items: deque[ItemT] = deque()
         self._lock = threading.Lock()
 
-    def put(self, generation: int, name: str, *args: Any) -> None:
+    def put(self, item: ItemT) -> None:
         with self._lock:
-            self._items.append((generation, name, args))
+            self._items.append(item)
         notify_activity()
 
-    def drain(self) -> list[Event]:
+    def drain(self) -> list[ItemT]:
         with self._lock:
             items = list(self._items)
             self._items.clear()

@@ -6,13 +6,14 @@ room disconnects: getters return defaults and nothing raises.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 from livekit import rtc
 
-from . import _runtime, poller
+from . import _runtime, links, poller
 from .signals import EventQueue, signal
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from .video_source import LiveKitVideoSource
 
 logger = logging.getLogger(__name__)
+
+STATS_TIMEOUT = 5.0
+"""Longest wait for a stats report (as the original)."""
 
 
 class LiveKitTrack:
@@ -41,57 +45,58 @@ class LiveKitTrack:
 
     stats_received = signal("stats")
 
-    def __init__(self, sdk: rtc.Track | None = None, source: int = SOURCE_UNKNOWN) -> None:
-        self._sdk: rtc.Track | None = sdk
-        self._source = source
-        self._stats_events = EventQueue()
+    def __init__(self, link: links.TrackLink | None = None) -> None:
+        self._link = link if link is not None else links.TrackLink()
+        links.attach(self, self._link)
+        self._stats_events: EventQueue[list[dict[str, Any]]] = EventQueue()
 
-    def _mark_stale(self) -> None:
-        self._sdk = None
+    def _sdk(self) -> rtc.Track | None:
+        return self._link.sdk  # type: ignore[no-any-return]
 
     def is_stale(self) -> bool:
-        return self._sdk is None
+        return self._link.sdk is None
 
     def get_sid(self) -> str:
-        sdk = self._sdk
+        sdk = self._sdk()
         return sdk.sid if sdk is not None else ""
 
     def get_name(self) -> str:
-        sdk = self._sdk
+        sdk = self._sdk()
         return sdk.name if sdk is not None else ""
 
     def get_kind(self) -> int:
-        sdk = self._sdk
+        sdk = self._sdk()
         return int(sdk.kind) if sdk is not None else self.KIND_UNKNOWN
 
     def get_source(self) -> int:
-        return self._source if self._sdk is not None else self.SOURCE_UNKNOWN
+        return self._link.source if self._sdk() is not None else self.SOURCE_UNKNOWN
 
     def get_muted(self) -> bool:
-        sdk = self._sdk
+        sdk = self._sdk()
         return bool(sdk.muted) if sdk is not None else False
 
     def get_stream_state(self) -> int:
-        sdk = self._sdk
+        sdk = self._sdk()
         return int(sdk.stream_state) if sdk is not None else self.STATE_UNKNOWN
 
     def request_stats(self) -> None:
         """Ask for WebRTC statistics; they arrive as ``stats_received(stats)`` from the
         frame poller (or a manual ``poll_stats()``)."""
-        poller.register(self)
-        sdk = self._sdk
+        sdk = self._sdk()
         if sdk is None:
-            self._stats_events.put(0, "stats_received", [])
+            logger.warning("request_stats: the track is gone (stale); no stats will arrive")
             return
+        poller.register(self)
         queue = self._stats_events
 
         async def fetch() -> None:
             try:
-                stats = [flatten_stats(s) for s in await sdk.get_stats()]
+                reports = await asyncio.wait_for(sdk.get_stats(), STATS_TIMEOUT)
+                stats = [flatten_stats(report) for report in reports]
             except Exception as error:
-                logger.warning("stats request failed: %s", error)
-                stats = []
-            queue.put(0, "stats_received", stats)
+                logger.warning("stats request failed: %s", error)  # no signal, as the original
+                return
+            queue.put(stats)
 
         _runtime.submit(fetch())
 
@@ -103,10 +108,10 @@ class LiveKitTrack:
 
     def poll_stats(self) -> int:
         """Emit pending ``stats_received`` signals on this thread; returns how many."""
-        events = self._stats_events.drain()
-        for _, _, args in events:
-            self.stats_received.emit(*args)
-        return len(events)
+        reports = self._stats_events.drain()
+        for stats in reports:
+            self.stats_received.emit(stats)
+        return len(reports)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} sid={self.get_sid()!r} name={self.get_name()!r}>"
@@ -115,19 +120,15 @@ class LiveKitTrack:
 class _LocalTrack(LiveKitTrack):
     def mute(self) -> None:
         """Stop sending media; peers see ``track_muted``."""
-        sdk = self._sdk
+        sdk = self._sdk()
         if isinstance(sdk, (rtc.LocalAudioTrack, rtc.LocalVideoTrack)):
             _runtime.call_soon(sdk.mute)
 
     def unmute(self) -> None:
         """Resume sending media; peers see ``track_unmuted``."""
-        sdk = self._sdk
+        sdk = self._sdk()
         if isinstance(sdk, (rtc.LocalAudioTrack, rtc.LocalVideoTrack)):
             _runtime.call_soon(sdk.unmute)
-
-    def get_muted(self) -> bool:
-        sdk = self._sdk
-        return bool(sdk.muted) if sdk is not None else False
 
 
 class LiveKitLocalAudioTrack(_LocalTrack):
@@ -141,10 +142,10 @@ class LiveKitLocalAudioTrack(_LocalTrack):
             raise TypeError("LiveKitLocalAudioTrack.create: name must be a string")
         if not isinstance(source, LiveKitAudioSource):
             raise TypeError("LiveKitLocalAudioTrack.create: source must be a LiveKitAudioSource")
-        sdk = rtc.LocalAudioTrack.create_audio_track(name, source._sdk)
-        track = LiveKitLocalAudioTrack(sdk, LiveKitTrack.SOURCE_MICROPHONE)
-        track._media_source = source
-        return track
+        sdk = rtc.LocalAudioTrack.create_audio_track(name, links.sdk_of(source))
+        return LiveKitLocalAudioTrack(
+            links.TrackLink(sdk, LiveKitTrack.SOURCE_MICROPHONE, media_source=source)
+        )
 
 
 class LiveKitLocalVideoTrack(_LocalTrack):
@@ -158,10 +159,10 @@ class LiveKitLocalVideoTrack(_LocalTrack):
             raise TypeError("LiveKitLocalVideoTrack.create: name must be a string")
         if not isinstance(source, LiveKitVideoSource):
             raise TypeError("LiveKitLocalVideoTrack.create: source must be a LiveKitVideoSource")
-        sdk = rtc.LocalVideoTrack.create_video_track(name, source._sdk)
-        track = LiveKitLocalVideoTrack(sdk, LiveKitTrack.SOURCE_CAMERA)
-        track._media_source = source
-        return track
+        sdk = rtc.LocalVideoTrack.create_video_track(name, links.sdk_of(source))
+        return LiveKitLocalVideoTrack(
+            links.TrackLink(sdk, LiveKitTrack.SOURCE_CAMERA, media_source=source)
+        )
 
 
 class LiveKitRemoteAudioTrack(LiveKitTrack):
@@ -173,28 +174,31 @@ class LiveKitRemoteVideoTrack(LiveKitTrack):
 
 
 def flatten_stats(stats: Any) -> dict[str, Any]:
-    """One SDK ``RtcStats`` message as a flat dictionary with a ``type`` key.
+    """One SDK ``RtcStats`` message as a flat dictionary.
 
-    ``type`` is e.g. ``"outbound_rtp"``, ``"inbound_rtp"``, ``"codec"``,
-    ``"candidate_pair"``; the numbers keep the SDK's field names (``bytes_sent``,
-    ``packets_received``, ``frames_decoded``, ``jitter``, ``round_trip_time``...).
+    Keys as in the original addon: ``type`` (``"outbound_rtp"``, ``"inbound_rtp"``,
+    ``"codec"``, ``"candidate_pair"``...), ``id`` and ``timestamp_ms``, then every field of
+    that kind of report under the SDK's names (``bytes_sent``, ``packets_received``,
+    ``frames_decoded``, ``jitter``, ``round_trip_time``...), present even when zero. The SDK's
+    own ``timestamp`` (the same milliseconds) is kept too.
     """
     which = stats.WhichOneof("stats")
     flat: dict[str, Any] = {"type": which or "unknown"}
     if which is None:
         return flat
     _flatten_into(getattr(stats, which), flat)
+    if "timestamp" in flat:
+        flat["timestamp_ms"] = flat["timestamp"]
     return flat
 
 
 def _flatten_into(message: Message, flat: dict[str, Any]) -> None:
-    for field, value in message.ListFields():
-        repeated = field.is_repeated
+    for field in message.DESCRIPTOR.fields:
+        value = getattr(message, field.name)
         if field.type == field.TYPE_MESSAGE:
-            if repeated:
-                continue
-            _flatten_into(value, flat)
-        elif repeated:
-            flat[field.name] = list(value)
+            if not field.is_repeated:
+                _flatten_into(value, flat)
+        elif field.is_repeated:
+            flat.setdefault(field.name, list(value))
         else:
             flat.setdefault(field.name, value)

@@ -2,62 +2,65 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 
-from . import _runtime
+from . import _runtime, links
 from .track import LiveKitTrack
+
+if TYPE_CHECKING:
+    from .session import Session
 
 
 class LiveKitTrackPublication:
     """Base class for a published track (stale after unpublish or room disconnect)."""
 
-    def __init__(self, sdk: rtc.TrackPublication | None = None) -> None:
-        self._sdk: rtc.TrackPublication | None = sdk
-        self._track_wrapper: Callable[[Any], LiveKitTrack | None] | None = None
+    def __init__(self, link: links.Link[Any] | None = None, session: Session | None = None):
+        self._link: links.Link[Any] = link if link is not None else links.Link()
+        links.attach(self, self._link)
+        self._session = session
 
-    def _mark_stale(self) -> None:
-        self._sdk = None
+    def _sdk(self) -> rtc.TrackPublication | None:
+        return self._link.sdk  # type: ignore[no-any-return]
 
     def is_stale(self) -> bool:
-        return self._sdk is None
+        return self._link.sdk is None
 
     def get_sid(self) -> str:
-        sdk = self._sdk
+        sdk = self._sdk()
         return sdk.sid if sdk is not None else ""
 
     def get_name(self) -> str:
-        sdk = self._sdk
+        sdk = self._sdk()
         return sdk.name if sdk is not None else ""
 
     def get_kind(self) -> int:
-        sdk = self._sdk
+        sdk = self._sdk()
         return int(sdk.kind) if sdk is not None else LiveKitTrack.KIND_UNKNOWN
 
     def get_source(self) -> int:
-        sdk = self._sdk
+        sdk = self._sdk()
         return int(sdk.source) if sdk is not None else LiveKitTrack.SOURCE_UNKNOWN
 
     def get_muted(self) -> bool:
-        sdk = self._sdk
+        sdk = self._sdk()
         return bool(sdk.muted) if sdk is not None else False
 
     def get_mime_type(self) -> str:
-        sdk = self._sdk
+        sdk = self._sdk()
         return sdk.mime_type if sdk is not None else ""
 
     def get_simulcasted(self) -> bool:
-        sdk = self._sdk
+        sdk = self._sdk()
         return bool(sdk.simulcasted) if sdk is not None else False
 
     def get_track(self) -> LiveKitTrack | None:
         """The track object, or None before subscription (remote) or once stale."""
-        sdk = self._sdk
-        if sdk is None or sdk.track is None or self._track_wrapper is None:
+        sdk, session = self._sdk(), self._session
+        if sdk is None or sdk.track is None or session is None:
             return None
-        return self._track_wrapper(sdk.track)
+        return session.objects.track(sdk.track, int(sdk.source))
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} sid={self.get_sid()!r} name={self.get_name()!r}>"
@@ -70,24 +73,17 @@ class LiveKitLocalTrackPublication(LiveKitTrackPublication):
     server confirms, which is also when ``local_track_published`` fires.
     """
 
-    def __init__(self, sdk: rtc.TrackPublication | None = None) -> None:
-        super().__init__(sdk)
-        self._local_track: LiveKitTrack | None = None
-        self._failed = ""
-
-    def get_track(self) -> LiveKitTrack | None:
-        return self._local_track if self._sdk is not None else None
-
     def get_error(self) -> str:
         """Why publishing failed ("" when it did not)."""
-        return self._failed
+        link = self._link
+        return link.error if isinstance(link, links.PublicationLink) else ""
 
 
 class LiveKitRemoteTrackPublication(LiveKitTrackPublication):
     """A track published by a remote participant."""
 
     def get_subscribed(self) -> bool:
-        sdk = self._sdk
+        sdk = self._sdk()
         return bool(getattr(sdk, "subscribed", False)) if sdk is not None else False
 
     def set_subscribed(self, subscribed: bool) -> None:
@@ -95,6 +91,6 @@ class LiveKitRemoteTrackPublication(LiveKitTrackPublication):
         ``track_subscribed`` / ``track_unsubscribed``."""
         if not isinstance(subscribed, bool):
             raise TypeError("set_subscribed: subscribed must be a bool")
-        sdk = self._sdk
+        sdk = self._sdk()
         if isinstance(sdk, rtc.RemoteTrackPublication):
             _runtime.call_soon(sdk.set_subscribed, subscribed)

@@ -14,6 +14,7 @@ import weakref
 import numpy as np
 from livekit import rtc
 
+from . import links
 from .media_convert import rgba_from_image_bytes, video_frame_from_rgba
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class LiveKitVideoSource:
         self._width = width
         self._height = height
         self._sdk = rtc.VideoSource(width, height)
+        links.attach(self, links.Link(self._sdk))
         self._buffers = [np.empty((height, width, 4), np.uint8) for _ in range(3)]
         self._slot = threading.Condition()
         self._pending: tuple[np.ndarray, int, int] | None = None

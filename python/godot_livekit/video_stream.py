@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 
-from . import _runtime, poller
+from . import _runtime, links, poller
 from ._sdk_stream import SdkStreamOwner
 from .participant import LiveKitParticipant
 from .signals import notify_activity, signal
@@ -47,7 +47,7 @@ class LiveKitVideoStream(SdkStreamOwner):
             raise TypeError("from_track: track must be a LiveKitTrack")
         stream = LiveKitVideoStream()
         stream._origin = track
-        sdk = track._sdk
+        sdk = links.sdk_of(track)
         if sdk is None or track.get_kind() != LiveKitTrack.KIND_VIDEO:
             logger.warning("from_track: not a live video track; the stream stays empty")
             stream._ended = True
@@ -69,7 +69,7 @@ class LiveKitVideoStream(SdkStreamOwner):
             raise ValueError("from_participant: source must be SOURCE_CAMERA or SOURCE_SCREENSHARE")
         stream = LiveKitVideoStream()
         stream._origin = participant
-        sdk = participant._sdk
+        sdk = links.sdk_of(participant)
         if sdk is None:
             stream._ended = True
             return stream

@@ -34,18 +34,19 @@ from livekit import rtc
 
 from godot_livekit.audio_source import LiveKitAudioSource
 from godot_livekit.audio_stream import LiveKitAudioStream
-from godot_livekit.participant import LiveKitLocalParticipant, LiveKitParticipant
+from godot_livekit.local_participant import LiveKitLocalParticipant
+from godot_livekit.participant import LiveKitParticipant
 from godot_livekit.poller import pump_until
 from godot_livekit.room import LiveKitRoom
 from godot_livekit.signals import declared_signals
+from godot_livekit.tools.devserver import LocalServer
+from godot_livekit.tools.tokens import mint_token
 from godot_livekit.track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack, LiveKitTrack
 from godot_livekit.video_source import LiveKitVideoSource
 from godot_livekit.video_stream import LiveKitVideoStream
 
-from godot_livekit.tools.devserver import LocalServer
 from .feeders import Feeder, tone_feeder, video_feeder
 from .patterns import dominant_frequency, pattern_error, write_png
-from godot_livekit.tools.tokens import mint_token
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ class Demo:
         self.feeders: list[Feeder] = []
         self.output_dir = "demo_output"
         self.step_start = 0  # index into transcript.events where the current step began
+        self.attached_locals: set[str] = set()
 
     # -- participants -----------------------------------------------------------------
 
@@ -220,7 +222,6 @@ class Demo:
         """A new room for ``identity`` with the printer on it and its local participant."""
         room = LiveKitRoom()  # auto_poll stays on: pump_until drives it like the autoload
         self.transcript.attach(identity, room)
-        self.transcript.attach(identity, room.local_participant)
         self.rooms[identity] = room
         return room
 
@@ -228,7 +229,11 @@ class Demo:
         return self.rooms[identity]
 
     def local(self, identity: str) -> LiveKitLocalParticipant:
-        return self.rooms[identity].local_participant
+        """``identity``'s local participant (it exists while connected)."""
+        local = self.rooms[identity].local_participant
+        if local is None:
+            raise StepFailed(f"{identity} is not connected: no local participant")
+        return local
 
     def remote(self, who: str, identity: str) -> LiveKitParticipant:
         """``identity`` as seen in ``who``'s room (fails the step when absent)."""
@@ -243,6 +248,9 @@ class Demo:
         token = self.make_token(identity, **token_options)
         self.rooms[identity].connect_to_room(self.url, token, {})
         self.expect(identity, "connected")
+        if identity not in self.attached_locals:  # the same object in every session
+            self.attached_locals.add(identity)
+            self.transcript.attach(identity, self.local(identity))
 
     # -- transcript -------------------------------------------------------------------
 
@@ -311,8 +319,7 @@ class Demo:
         pump_until(lambda: False, 0.0)  # deliver the last signals
         deadline = time.monotonic() + BACKGROUND_GRACE
         for identity, room in self.rooms.items():
-            # no public "wait until the SDK left" exists; _wait_background is bounded
-            if not room._wait_background(max(0.0, deadline - time.monotonic())):
+            if not room.wait_idle(max(0.0, deadline - time.monotonic())):
                 logger.warning("%s: SDK disconnect still running at exit", identity)
 
 
@@ -365,10 +372,10 @@ def step_alice_connects(demo: Demo) -> None:
 
 def step_bob_joins(demo: Demo) -> None:
     demo.add_peer("bob")
+    demo.connect("bob", name="Bob")
     _bob_answers_rpcs(demo)
     demo.act("bob", f"register_rpc_method({GREET_METHOD!r})")
     demo.local("bob").register_rpc_method(GREET_METHOD)
-    demo.connect("bob", name="Bob")
     demo.note("alice", SERVER_BATCH_NOTE)
     demo.expect("alice", "participant_connected", participant="bob")
     alice_at_bob = demo.remote("bob", "alice")
@@ -502,11 +509,11 @@ class _Collector:
 
 
 def step_bot_publishes(demo: Demo) -> None:
-    room = demo.add_peer(BOT)
+    demo.add_peer(BOT)
     demo.connect(BOT)
     video = LiveKitVideoSource.create(*PATTERN_SIZE)
     audio = LiveKitAudioSource.create(48000, 1, 200)
-    local = room.local_participant
+    local = demo.local(BOT)
     demo.act(BOT, f"publish_track(video 'test-pattern' {PATTERN_SIZE[0]}x{PATTERN_SIZE[1]})")
     local.publish_track(LiveKitLocalVideoTrack.create("test-pattern", video), {})
     demo.act(BOT, f"publish_track(audio 'tone' {TONE_HZ:g} Hz)")

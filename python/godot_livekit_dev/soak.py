@@ -43,6 +43,7 @@ from godot_livekit import (
     LiveKitVideoStream,
 )
 from godot_livekit.tools.devserver import LocalServer
+
 from .feeders import Feeder, tone_feeder, video_feeder
 
 logger = logging.getLogger(__name__)
@@ -207,13 +208,21 @@ class Participant:
     audio_total: int = 0
 
     def __post_init__(self) -> None:
-        room, local = self.room, self.room.local_participant
+        room = self.room
         room.set_auto_poll(False)
         for name in ("connected", "disconnected", "reconnecting", "reconnected"):
             getattr(room, name).connect(lambda name=name: self.signals.append(name))
         room.connection_failed.connect(lambda error: self.errors.append(f"connect: {error}"))
         room.data_received.connect(self._on_data)
         room.track_subscribed.connect(self._on_track)
+        room.connected.connect(self._answer_rpcs)
+
+    def _answer_rpcs(self) -> None:
+        """Once connected: answer the soak's RPC (the local participant exists from now on
+        and stays the same object, with its registrations, across reconnects)."""
+        local = self.room.local_participant
+        if local is None or RPC_METHOD in local.get_registered_rpc_methods():
+            return
         local.register_rpc_method(RPC_METHOD)
         local.rpc_method_invoked.connect(
             lambda _m, request_id, _caller, payload, _t: local.respond_to_rpc(request_id, payload)
@@ -248,6 +257,7 @@ class Participant:
         video = LiveKitVideoSource.create(self.width, self.height)
         audio = LiveKitAudioSource.create(SAMPLE_RATE, 1, 200)
         local = self.room.local_participant
+        assert local is not None, "publish() needs a connected room"
         local.publish_track(LiveKitLocalVideoTrack.create("soak-video", video), {})
         local.publish_track(LiveKitLocalAudioTrack.create("soak-audio", audio), {})
         self.feeders = [video_feeder(video).start(), tone_feeder(audio, self.tone_hz).start()]
@@ -269,12 +279,16 @@ class Participant:
             self.window.playback_ms.append(self.playback.fill_ms)
 
     def send_data(self) -> None:
-        self.room.local_participant.publish_data(str(self.data_sent).encode(), True, [], "soak")
-        self.data_sent += 1
+        local = self.room.local_participant
+        if local is not None:
+            local.publish_data(str(self.data_sent).encode(), True, [], "soak")
+            self.data_sent += 1
 
     def send_rpc(self) -> None:
-        self.room.local_participant.perform_rpc(self.peer, RPC_METHOD, f"ping {self.rpc_sent}", 5.0)
-        self.rpc_sent += 1
+        local = self.room.local_participant
+        if local is not None:
+            local.perform_rpc(self.peer, RPC_METHOD, f"ping {self.rpc_sent}", 5.0)
+            self.rpc_sent += 1
 
     def receiving(self) -> bool:
         return self.video_total > 0 and self.audio_total > 0
@@ -408,7 +422,7 @@ def run(minutes: float, interval: float, port: int, udp_port: int, width: int, h
             part.close()
         for part in parts:
             part.room.poll_events()
-            part.room._wait_background(10.0)
+            part.room.wait_idle(10.0)
         server.stop()
 
 

@@ -242,7 +242,7 @@ def test_two_rooms_data_video_and_audio_through_the_addon(livekit_server, make_t
     scene.wait_event("alice", "disconnected")
     video_source.close()
     for room in (alice, bob):
-        assert room.script_instance._lk_core._wait_background(10.0)
+        assert room.script_instance._lk_core.wait_idle(10.0)
 
     assert functions.standin_errors()[errors_before:] == []
     assert functions.standin_engine_errors()[engine_errors_before:] == []

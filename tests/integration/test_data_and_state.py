@@ -12,8 +12,8 @@ import pytest
 from livekit import api
 from peers import wait_for_event, wait_until
 
-from godot_livekit import LiveKitError, LiveKitRoom, _runtime
-from godot_livekit.participant import MAX_DATA_BYTES
+from godot_livekit import LiveKitError, LiveKitRoom, testing
+from godot_livekit.local_participant import MAX_DATA_BYTES
 from godot_livekit.tools.devserver import LocalServer
 
 
@@ -108,10 +108,17 @@ def test_metadata_name_and_attributes_seen_by_peer_with_old_and_new(connect_peer
     assert bob.names().count("participant_name_changed") == 1
 
 
-def test_set_attributes_rejects_non_strings(connect_peer) -> None:
+def test_set_attributes_turns_numbers_into_text_as_gdscript_does(connect_peer) -> None:
     alice = connect_peer("alice")
+    bob = connect_peer("bob")
+    alice.local.set_attributes({"hp": 100, "alive": True, "speed": 2.5})  # type: ignore[dict-item]
+    wait_until(
+        [alice, bob],
+        lambda: alice.local.get_attributes() == {"hp": "100", "alive": "true", "speed": "2.5"},
+        what="alice's attributes as text",
+    )
     with pytest.raises(TypeError):
-        alice.local.set_attributes({"hp": 100})  # type: ignore[dict-item]
+        alice.local.set_attributes({"inventory": ["sword"]})  # type: ignore[dict-item]
     with pytest.raises(TypeError):
         alice.local.set_metadata(None)  # type: ignore[arg-type]
 
@@ -130,7 +137,7 @@ def test_room_metadata_change_reaches_everyone(
                 api.UpdateRoomMetadataRequest(room=room_name, metadata="round-2")
             )
 
-    _runtime.run_sync(update(), 10)
+    testing.run_on_runtime(update(), 10)
     for peer in (alice, bob):
         assert wait_for_event(peer, "room_metadata_changed", also=[alice, bob]) == ("", "round-2")
         assert peer.room.get_metadata() == "round-2"

@@ -55,9 +55,8 @@ def test_demo_runs_every_step_and_prints_each_signal(
         assert expected in transcript, f"missing {expected!r}{context}"
 
     (rpc_error,) = [line for line in transcript.splitlines() if "rpc_error(" in line]
-    assert "alice <- rpc_error(method='teleport', error_message='method not supported" in (
-        rpc_error
-    ), rpc_error
+    expected = "error_message='Method not supported at destination (code 1400)')"
+    assert "alice <- rpc_error(method='teleport', " + expected in rpc_error, rpc_error
     assert rpc_error.endswith("(code 1400)')"), rpc_error
 
     assert "step 16/16: alice disconnects" in transcript

@@ -34,7 +34,9 @@ from godot_livekit import (
     LiveKitRoom,
     LiveKitVideoSource,
     LiveKitVideoStream,
+    links,
 )
+from godot_livekit.e2ee import sdk_e2ee_options
 from godot_livekit.poller import pump_until
 
 WIDTH, HEIGHT = 320, 240
@@ -165,15 +167,15 @@ def test_options_defaults_round_trip_and_validation() -> None:
     assert options.get_ratchet_salt() == b"my-salt"
     assert (options.get_ratchet_window_size(), options.get_failure_tolerance()) == (0, 3)
 
-    sdk = options._to_sdk_options()
+    sdk = sdk_e2ee_options(options)
     assert isinstance(sdk, rtc.E2EEOptions)
     assert sdk.encryption_type == rtc.EncryptionType.CUSTOM
     provider = sdk.key_provider_options
     assert provider.shared_key == secret and provider.ratchet_salt == b"my-salt"
     assert (provider.ratchet_window_size, provider.failure_tolerance) == (0, 3)
     options.set_shared_key(b"")
-    assert options._to_sdk_options().key_provider_options.shared_key is None  # per participant
-    assert options._to_sdk_options() is not options._to_sdk_options()
+    assert sdk_e2ee_options(options).key_provider_options.shared_key is None  # per participant
+    assert sdk_e2ee_options(options) is not sdk_e2ee_options(options)
 
     options.set_shared_key(secret)
     text = repr(options)
@@ -202,12 +204,10 @@ def test_options_defaults_round_trip_and_validation() -> None:
     assert options.get_shared_key() == secret and options.get_encryption_type() == 2
 
 
-def test_fresh_room_answers_defaults_and_never_raises() -> None:
+def test_fresh_room_has_no_manager_and_a_detached_one_answers_defaults() -> None:
     room = LiveKitRoom()
-    manager = room.get_e2ee_manager()
-    assert isinstance(manager, LiveKitE2eeManager)
-    assert room.get_e2ee_manager() is manager
-    assert LiveKitRoom().get_e2ee_manager() is not manager
+    assert room.get_e2ee_manager() is None  # not connected with E2EE, as in the original
+    manager = LiveKitE2eeManager()  # what a kept manager of a finished session looks like
     assert manager.get_enabled() is False
     manager.set_enabled(True)
     assert manager.get_enabled() is False
@@ -249,12 +249,9 @@ def assert_provider_defaults(provider: LiveKitKeyProvider) -> None:
 
 def test_room_without_e2ee_and_after_disconnect_answers_defaults(connect_peer) -> None:
     plain = connect_peer("plain")
-    manager = plain.room.get_e2ee_manager()
+    assert plain.room.get_e2ee_manager() is None
     with pytest.raises(AttributeError):
-        _ = plain.room._sdk_room.e2ee_manager.key_provider  # the SDK without E2EE
-    assert manager.get_enabled() is False and manager.get_frame_cryptors() == []
-    manager.set_enabled(True)
-    assert_provider_defaults(manager.get_key_provider())
+        _ = links.sdk_of(plain.room).e2ee_manager.key_provider  # the SDK without E2EE
 
     off = LiveKitE2eeOptions()
     off.set_encryption_type(LiveKitE2eeOptions.ENCRYPTION_NONE)
@@ -270,7 +267,7 @@ def test_room_without_e2ee_and_after_disconnect_answers_defaults(connect_peer) -
     assert alice_manager.get_key_provider().get_shared_key() == secret
     alice.room.disconnect_from_room()
     wait_for_event(alice, "disconnected")
-    assert alice.room.get_e2ee_manager() is alice_manager
+    assert alice.room.get_e2ee_manager() is None
     assert alice_manager.get_enabled() is False and alice_manager.get_frame_cryptors() == []
     assert_provider_defaults(alice_manager.get_key_provider())
 
@@ -302,9 +299,9 @@ def test_shared_key_media_flows_encrypted(connect_peer) -> None:
         publications = list(sender.get_track_publications().values())
         assert len(publications) == 2
         for publication in publications:
-            assert publication._sdk.encryption_type == rtc.EncryptionType.GCM
+            assert links.sdk_of(publication).encryption_type == rtc.EncryptionType.GCM
         for publication in (media.video_publication, media.audio_publication):
-            assert publication._sdk.encryption_type == rtc.EncryptionType.GCM
+            assert links.sdk_of(publication).encryption_type == rtc.EncryptionType.GCM
 
         for peer in peers:
             manager = peer.room.get_e2ee_manager()
@@ -441,7 +438,7 @@ def test_per_participant_keys(connect_peer) -> None:
         assert_tone(bob, "alice", peers)
         sender = bob.room.get_remote_participants()["alice"]
         for publication in sender.get_track_publications().values():
-            assert publication._sdk.encryption_type == rtc.EncryptionType.GCM
+            assert links.sdk_of(publication).encryption_type == rtc.EncryptionType.GCM
 
         new_at_alice = alice.room.get_e2ee_manager().get_key_provider().ratchet_key("alice")
         new_at_bob = bob.room.get_e2ee_manager().get_key_provider().ratchet_key("alice")
@@ -490,6 +487,7 @@ def test_secrets_never_in_logs(livekit_server, make_token, caplog, monkeypatch) 
         for peer in peers:
             wait_for_event(peer, "connected", also=peers)
         alice, bob = peers
+        alice_provider = alice.room.get_e2ee_manager().get_key_provider()
         with Media(alice):
             stream = video_stream(bob, "alice", peers)
             wait_for_pattern(stream, peers)
@@ -521,13 +519,13 @@ def test_secrets_never_in_logs(livekit_server, make_token, caplog, monkeypatch) 
         for peer in peers:
             wait_for_event(peer, "disconnected", also=peers)
         # calls without a session log (at debug) that nothing was done, never the key
-        alice.room.get_e2ee_manager().get_key_provider().set_shared_key(extra)
-        alice.room.get_e2ee_manager().get_key_provider().set_key("bob", per_participant)
+        alice_provider.set_shared_key(extra)
+        alice_provider.set_key("bob", per_participant)
     finally:
         for peer in peers:
             peer.room.disconnect_from_room()
             peer.room.poll_events()
-            assert peer.room._wait_background(10.0)
+            assert peer.room.wait_idle(10.0)
 
     records = caplog.records
     assert any(r.name == "livekit" for r in records) and any(

@@ -36,10 +36,13 @@ import godot_livekit
 from godot_livekit import (
     LiveKitAudioSource,
     LiveKitAudioStream,
+    LiveKitE2eeManager,
     LiveKitE2eeOptions,
     LiveKitError,
     LiveKitFrameCryptor,
+    LiveKitKeyProvider,
     LiveKitLocalAudioTrack,
+    LiveKitLocalParticipant,
     LiveKitLocalTrackPublication,
     LiveKitLocalVideoTrack,
     LiveKitRemoteAudioTrack,
@@ -51,7 +54,7 @@ from godot_livekit import (
     LiveKitTrack,
     LiveKitVideoSource,
     LiveKitVideoStream,
-    _runtime,
+    testing,
 )
 from godot_livekit.signals import declared_signals
 
@@ -258,12 +261,12 @@ def make_offline(label: str) -> tuple[Any, list[Any]]:
     keep: list[Any] = [room]
     if label == "room":
         return room, keep
-    if label == "local_participant":
-        return room.get_local_participant(), keep
+    if label == "local_participant":  # not connected: a room hands out none
+        return LiveKitLocalParticipant(), keep
     if label == "e2ee_manager":
-        return room.get_e2ee_manager(), keep
+        return LiveKitE2eeManager(), keep
     if label == "key_provider":
-        return room.get_e2ee_manager().get_key_provider(), keep
+        return LiveKitKeyProvider(), keep
     audio_source = LiveKitAudioSource.create(48000, 1, 200)
     if label == "audio_source":
         return audio_source, keep
@@ -406,7 +409,7 @@ def test_offline_objects_with_random_arguments(offline: dict[str, Any]) -> None:
     room.poll_events()
     assert room.get_connection_state() == LiveKitRoom.STATE_DISCONNECTED
     offline["audio_source"].capture_frame(np.zeros(480, np.float32), 48000, 1, 480)
-    assert _runtime.run_sync(_echo(7), 5) == 7
+    assert testing.run_on_runtime(_echo(7), 5) == 7
 
 
 async def _echo(value: int) -> int:
@@ -451,8 +454,7 @@ def connected_pool(alice_bob) -> Iterator[tuple[Peer, Peer, dict[str, Any]]]:
             "video_stream": video_stream,
             "audio_stream": audio_stream,
         }
-        pool["e2ee_manager"] = alice.room.get_e2ee_manager()
-        pool["key_provider"] = pool["e2ee_manager"].get_key_provider()
+        assert alice.room.get_e2ee_manager() is None  # connected without E2EE
         try:
             yield alice, bob, pool
         finally:

@@ -132,7 +132,7 @@ def test_no_token_secret_or_key_anywhere_in_a_full_session(
     wait_for_event(bob, "rpc_response_received", also=[alice])
     bob.local.perform_rpc("alice", "no-such-method", "payload", 5.0)
     wait_for_event(bob, "rpc_error", also=[alice])
-    messages += [repr(obj) for obj in (alice.room, alice.local, bob.room, alice.room._options)]
+    messages += [repr(obj) for obj in (alice.room, alice.local, bob.room)]
     messages += [repr(p) for p in bob.room.get_remote_participants().values()]
 
     # -- connects that fail because of the token (and a valid one that cannot arrive) ---------
@@ -157,7 +157,7 @@ def test_no_token_secret_or_key_anywhere_in_a_full_session(
     for peer in (alice, bob):
         peer.room.disconnect_from_room()
     for peer in (alice, bob, mallory):
-        wait_until([peer], lambda p=peer: p.room._wait_background(0.0), what="background work")
+        wait_until([peer], lambda p=peer: p.room.wait_idle(0.0), what="background work")
         peer.poll()
         messages.append(peer.room.get_disconnect_reason())
         messages += [args[1] for args in peer.args_of("rpc_error")]

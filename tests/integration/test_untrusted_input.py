@@ -30,8 +30,8 @@ from livekit import api
 from peers import Peer, wait_for_event, wait_until
 from session_helpers import exchange_data
 
-from godot_livekit import LiveKitRoom, _runtime
-from godot_livekit.participant import MAX_DATA_BYTES, MAX_RPC_PAYLOAD_BYTES
+from godot_livekit import LiveKitRoom, testing
+from godot_livekit.local_participant import MAX_DATA_BYTES, MAX_RPC_PAYLOAD_BYTES
 from godot_livekit.tools.devserver import LocalServer
 
 INVALID_UTF8 = [b"\xff", b"\xc3(", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"a\x00b\xfe"]
@@ -72,7 +72,7 @@ def server_api(server: LocalServer, call: str, request: Any) -> Any:
         async with api.LiveKitAPI(server.http_url, server.api_key, server.api_secret) as lkapi:
             return await getattr(lkapi.room, call)(request)
 
-    return _runtime.run_sync(run(), 10)
+    return testing.run_on_runtime(run(), 10)
 
 
 def raw_twirp(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from godot_livekit import LiveKitRoom
+from godot_livekit import LiveKitLocalParticipant, LiveKitRoom
 from godot_livekit.poller import pump_until
 from godot_livekit.signals import declared_signals
 
@@ -20,9 +20,19 @@ class Peer:
         self.room = LiveKitRoom()
         self.room.set_auto_poll(False)
         self.events: list[tuple[str, tuple[Any, ...]]] = []
-        for target in (self.room, self.room.local_participant):
-            for name in declared_signals(type(target)):
-                getattr(target, name).connect(self._recorder(name))
+        self._local_recorded = False
+        for name in declared_signals(LiveKitRoom):
+            getattr(self.room, name).connect(self._recorder(name))
+        # the local participant exists while connected: record its signals from then on
+        self.room.connected.connect(self._record_local)
+
+    def _record_local(self) -> None:
+        local = self.room.local_participant
+        if local is None or self._local_recorded:
+            return
+        self._local_recorded = True
+        for name in declared_signals(type(local)):
+            getattr(local, name).connect(self._recorder(name))
 
     def _recorder(self, name: str) -> Callable[..., None]:
         def record(*args: Any) -> None:
@@ -31,8 +41,11 @@ class Peer:
         return record
 
     @property
-    def local(self):
-        return self.room.local_participant
+    def local(self) -> LiveKitLocalParticipant:
+        """The local participant (the test fails if the room is not connected)."""
+        local = self.room.local_participant
+        assert local is not None, f"{self.identity} is not connected: no local participant"
+        return local
 
     def names(self) -> list[str]:
         return [name for name, _ in self.events]

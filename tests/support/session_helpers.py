@@ -17,7 +17,8 @@ from godot_livekit import (
     LiveKitTrack,
     LiveKitVideoSource,
     LiveKitVideoStream,
-    _runtime,
+    links,
+    testing,
 )
 
 WIDTH, HEIGHT = 160, 120
@@ -128,9 +129,9 @@ def exchange_data(
 
 def simulate(peer: Peer, kind: int) -> None:
     """Run an SDK chaos scenario on ``peer``'s live session."""
-    sdk_room = peer.room._sdk_room
+    sdk_room = links.sdk_of(peer.room)
     assert sdk_room is not None, f"{peer.identity} is not connected"
-    _runtime.run_sync(sdk_room.simulate_scenario(kind), 10)
+    testing.run_on_runtime(sdk_room.simulate_scenario(kind), 10)
 
 
 def both_see_each_other(alice: Peer, bob: Peer) -> None:

@@ -39,7 +39,7 @@ from media_helpers import video_feeder
 from peers import Peer, wait_for_event, wait_until
 from session_helpers import VideoWatch, cycle_names, exchange_data, publish_pattern
 
-from godot_livekit import LiveKitRoom, _runtime
+from godot_livekit import LiveKitRoom, testing
 from godot_livekit.tools.devserver import LocalServer, find_server_binary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -166,7 +166,7 @@ def fault_peers(fault_server: LocalServer, room_name: str) -> Iterator[Callable[
         peer.room.disconnect_from_room()
     for peer in peers:
         peer.room.poll_events()
-        assert peer.room._wait_background(15.0), f"{peer.identity}: background work hangs"
+        assert peer.room.wait_idle(15.0), f"{peer.identity}: background work hangs"
 
 
 def pair_with_video(connect: Callable[..., Peer], **alice_options: Any) -> tuple[Peer, Peer]:
@@ -432,12 +432,12 @@ EXIT_SCRIPT = textwrap.dedent(
     import atexit, sys, threading, time
 
     def report():
-        from godot_livekit import _runtime
-        print("runtime-alive", _runtime.is_running(), flush=True)
+        from godot_livekit import testing
+        print("runtime-alive", testing.runtime_is_running(), flush=True)
 
     atexit.register(report)  # registered first: runs after godot_livekit's own handlers
 
-    from godot_livekit import LiveKitRoom, _runtime
+    from godot_livekit import LiveKitRoom, testing
     from godot_livekit.poller import pump_until
 
     url, token, wait_for = sys.argv[1], sys.argv[2], sys.argv[3]  # argv[4]: how long
@@ -519,4 +519,4 @@ def participants(server: LocalServer, room: str) -> list[str]:
             listed = await lkapi.room.list_participants(api.ListParticipantsRequest(room=room))
             return [p.identity for p in listed.participants]
 
-    return _runtime.run_sync(ask(), 10)
+    return testing.run_on_runtime(ask(), 10)

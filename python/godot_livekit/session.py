@@ -1,0 +1,316 @@
+"""A room's sessions: the narrow context its objects act through.
+
+A :class:`RoomContext` is what a :class:`~godot_livekit.room.LiveKitRoom` shares with the
+objects that outlive its sessions (its local participant and E2EE manager): the event queue,
+background work, the RPC responder and the live session, if any. A :class:`Session` is one
+connect attempt: it posts events for the room, runs SDK calls in the background (bounded,
+cancelled when it ends) and keeps the one wrapper object of each SDK object
+(:class:`ObjectMap`). Participants and publications are handed their session, as livekit-rtc
+hands ``room_queue`` to its participants: none of them reaches into the room.
+
+Once the room gives a session up (disconnect, cancel, timeout) its events no longer reach
+the room: late SDK callbacks of an abandoned attempt are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from livekit import rtc
+
+from . import _runtime, links
+from .events import ANY_SESSION, Event, Posted
+from .signals import EventQueue
+
+if TYPE_CHECKING:
+    from .participant import LiveKitLocalParticipant, LiveKitParticipant
+    from .rpc import RpcResponder
+    from .track import LiveKitTrack
+    from .track_publication import LiveKitTrackPublication
+
+logger = logging.getLogger(__name__)
+
+OPERATION_TIMEOUT = 20.0
+"""Bound on one background SDK call (set_metadata, unpublish_track...)."""
+ORDERED_UPDATE_HOLD = 1.0
+"""Longest time one metadata/name/attributes update holds back the next one."""
+
+
+class BackgroundWork:
+    """Futures of runtime-thread work started for one room, so it can be awaited (tests,
+    tools, shutdown) and nothing is left running unnoticed."""
+
+    def __init__(self) -> None:
+        self._futures: set[concurrent.futures.Future[Any]] = set()
+        self._lock = threading.Lock()
+
+    def track(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def pending(self) -> list[concurrent.futures.Future[Any]]:
+        with self._lock:
+            return list(self._futures)
+
+    def wait(self, timeout: float) -> bool:
+        """Block until every tracked future is done; False when ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = self.pending()
+            if not pending:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            concurrent.futures.wait(pending, timeout=remaining)
+
+
+class Speakers:
+    """Who is speaking in a room (the server's active-speaker updates, main thread) and how
+    loud (levels measured on the audio we receive or send, reported from any thread)."""
+
+    def __init__(self) -> None:
+        self._active: tuple[object, ...] = ()
+        self._levels: dict[str, float] = {}
+
+    def set_active(self, speakers: list[Any]) -> None:
+        self._active = tuple(speakers)
+
+    def active(self) -> list[Any]:
+        return list(self._active)
+
+    def is_speaking(self, participant: object) -> bool:
+        return any(speaker is participant for speaker in self._active)
+
+    def report_level(self, identity: str, level: float) -> None:
+        """The latest audio level (0..1) measured for ``identity``."""
+        self._levels[identity] = min(1.0, max(0.0, float(level)))
+
+    def level_of(self, participant: LiveKitParticipant) -> float:
+        return self._levels.get(participant.get_identity(), 0.0)
+
+    def clear(self) -> None:
+        self._active = ()
+        self._levels = {}
+
+
+class RoomContext:
+    """What a room shares with its local participant and E2EE manager.
+
+    ``generation`` numbers the room's connect attempts; ``session`` is the live session
+    (connected or reconnecting), ``None`` otherwise. The main thread changes both.
+    """
+
+    def __init__(self, rpc: RpcResponder) -> None:
+        self.queue: EventQueue[Posted] = EventQueue()
+        self.background = BackgroundWork()
+        self.rpc = rpc
+        self.speakers = Speakers()
+        self.generation = 0
+        self.session: Session | None = None
+        self.local: LiveKitLocalParticipant | None = None
+
+    def post_now(self, event: Event) -> None:
+        """Post an event for the room's current attempt (e.g. an error found at once)."""
+        self.queue.put((self.generation, event))
+
+    def post_any(self, event: Event) -> None:
+        """Post an event delivered whatever session the room is on when it is applied."""
+        self.queue.put((ANY_SESSION, event))
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+        """Start ``coro`` on the runtime loop, tracked as this room's background work."""
+        future = _runtime.submit(coro)
+        self.background.track(future)
+        return future
+
+
+class Session:
+    """One connect attempt of a room (see the module docstring)."""
+
+    def __init__(self, room: RoomContext, generation: int) -> None:
+        self.room = room
+        self.generation = generation
+        self.objects = ObjectMap(self)
+        self.sdk_room: rtc.Room | None = None  # the runtime thread sets it
+        self._operations: set[asyncio.Task[Any]] = set()  # runtime thread only
+        self._update_lock: asyncio.Lock | None = None  # runtime thread only
+
+    def is_current(self) -> bool:
+        """True while the room is still on this attempt."""
+        return self.room.generation == self.generation
+
+    def is_live(self) -> bool:
+        """True while this session is the room's connected (or reconnecting) session."""
+        return self.room.session is self
+
+    def post(self, event: Event) -> None:
+        """Hand ``event`` to the room; dropped if the room moved on when it is applied."""
+        self.room.queue.put((self.generation, event))
+
+    def run(
+        self,
+        what: str,
+        call: Coroutine[Any, Any, Any],
+        *,
+        ordered: bool = False,
+    ) -> concurrent.futures.Future[Any]:
+        """Run one SDK call in the background: bounded by OPERATION_TIMEOUT, cancelled when
+        the session ends, a failure logged (never raised on the main thread).
+
+        ``ordered`` calls run one after another: the SDK sends name, metadata and attributes
+        together, so overlapping updates could undo each other.
+        """
+        return self.room.run(self._operation(what, call, ordered))
+
+    async def _operation(self, what: str, call: Coroutine[Any, Any, Any], ordered: bool) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._operations.add(task)
+        try:
+            if ordered:
+                if self._update_lock is None:
+                    self._update_lock = asyncio.Lock()
+                async with self._update_lock:
+                    # the server applies an update at once, but the SDK's reply now and then
+                    # takes seconds: hold the order only briefly
+                    pending = asyncio.ensure_future(asyncio.wait_for(call, OPERATION_TIMEOUT))
+                    await asyncio.wait({pending}, timeout=ORDERED_UPDATE_HOLD)
+                await pending
+            else:
+                await asyncio.wait_for(call, OPERATION_TIMEOUT)
+        except asyncio.CancelledError:
+            logger.debug("%s cancelled: the session ended", what)
+        except Exception as error:
+            if self.is_current():
+                logger.warning("%s failed: %s", what, error or type(error).__name__)
+        finally:
+            self._operations.discard(task)
+
+    def cancel_operations(self) -> None:
+        """Runtime thread: end SDK calls still waiting once the session is gone (some SDK
+        calls wait for a reply that never comes after a disconnect)."""
+        for task in list(self._operations):
+            task.cancel()
+
+
+class ObjectMap:
+    """The one wrapper object of each SDK object of a session, made on first sight (any
+    thread) and the same object in every signal and getter afterwards."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+        # id(SDK object) -> (it, its wrapper, whether the session made the wrapper)
+        self._wrappers: dict[int, tuple[object, Any, bool]] = {}
+        self._expected: dict[int, tuple[object, Any]] = {}  # id(SDK track) -> (it, publication)
+
+    def _lookup(self, sdk: object) -> Any:
+        with self._lock:
+            entry = self._wrappers.get(id(sdk))
+        return entry[1] if entry is not None and entry[0] is sdk else None
+
+    def remember(self, sdk: object, wrapper: Any, *, owned: bool = True) -> Any:
+        """Make ``wrapper`` the wrapper of ``sdk`` unless it has one; returns the one.
+
+        ``owned`` wrappers were made for this session and go stale with it; the others (a
+        local track the game made) only leave the map."""
+        with self._lock:
+            entry = self._wrappers.get(id(sdk))
+            if entry is not None and entry[0] is sdk:
+                return entry[1]
+            self._wrappers[id(sdk)] = (sdk, wrapper, owned)
+        return wrapper
+
+    def forget(self, sdk: object) -> None:
+        """The SDK object went away (its wrapper's link is cut when the room applies the
+        event that says so)."""
+        with self._lock:
+            self._wrappers.pop(id(sdk), None)
+
+    def participant(self, sdk: rtc.Participant) -> LiveKitParticipant:
+        """The participant object of ``sdk`` (the room's local participant for the local
+        one)."""
+        from .participant import LiveKitRemoteParticipant
+
+        if isinstance(sdk, rtc.LocalParticipant):
+            local = self._session.room.local
+            assert local is not None
+            return local
+        found = self._lookup(sdk)
+        if found is None:
+            found = self.remember(sdk, LiveKitRemoteParticipant(links.Link(sdk), self._session))
+        return found  # type: ignore[no-any-return]
+
+    def expect_publication(self, sdk_track: rtc.Track, publication: Any) -> None:
+        """``publish_track`` returned ``publication`` for ``sdk_track``: the SDK's
+        publication of that track gets this object."""
+        with self._lock:
+            self._expected[id(sdk_track)] = (sdk_track, publication)
+
+    def publication(self, sdk: rtc.TrackPublication) -> LiveKitTrackPublication:
+        """The publication object of ``sdk`` (for a local one, the object ``publish_track``
+        returned)."""
+        from .track_publication import LiveKitLocalTrackPublication, LiveKitRemoteTrackPublication
+
+        found = self._lookup(sdk)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        if isinstance(sdk, rtc.RemoteTrackPublication):
+            made: LiveKitTrackPublication = LiveKitRemoteTrackPublication(
+                links.Link(sdk), self._session
+            )
+        else:
+            made = self._expected_publication(sdk) or LiveKitLocalTrackPublication(
+                links.Link(sdk), self._session
+            )
+        return self.remember(sdk, made)  # type: ignore[no-any-return]
+
+    def _expected_publication(self, sdk: rtc.TrackPublication) -> Any:
+        track = sdk.track
+        if track is None:
+            return None
+        with self._lock:
+            entry = self._expected.get(id(track))
+            if entry is None or entry[0] is not track:
+                return None
+            del self._expected[id(track)]
+        publication = entry[1]
+        links.link_of(publication).sdk = sdk
+        return publication
+
+    def track(self, sdk: rtc.Track, source: int = 0) -> LiveKitTrack:
+        """The track object of ``sdk``; ``source`` (a ``SOURCE_*``) comes from its
+        publication."""
+        from .track import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack
+
+        found = self._lookup(sdk)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        kind = (
+            LiveKitRemoteVideoTrack
+            if sdk.kind == rtc.TrackKind.KIND_VIDEO
+            else LiveKitRemoteAudioTrack
+        )
+        return self.remember(sdk, kind(links.TrackLink(sdk, source)))  # type: ignore[no-any-return]
+
+    def end(self) -> None:
+        """Main thread: the session is over; every object it made becomes stale."""
+        with self._lock:
+            owned = [wrapper for _, wrapper, made in self._wrappers.values() if made]
+            owned += [publication for _, publication in self._expected.values()]
+            self._wrappers.clear()
+            self._expected.clear()
+        for wrapper in owned:
+            links.link_of(wrapper).cut()
