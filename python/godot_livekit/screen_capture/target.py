@@ -27,10 +27,12 @@ class CaptureTarget:
     def describe(self) -> str:
         """A short human description for logs and thread names."""
         if self.kind == "window":
-            return f"window {self.window_id:#x} {self.name!r}"
-        if self.kind == "monitor":
-            return f"monitor {self.name!r}"
-        return "primary monitor"
+            what = f"window {self.window_id:#x} {self.name!r}"
+        elif self.kind == "monitor":
+            what = f"monitor {self.name!r}"
+        else:
+            what = "primary monitor"
+        return f"{what} on display {self.display}" if self.display else what
 
 
 def clip(rect: Rect, bounds: Mapping[str, int]) -> dict[str, int] | None:

@@ -136,8 +136,8 @@ class XConnection:
                 False, self.root, client_list_atom, WINDOW_ATOM, 0, CLIENT_LIST_LONGS
             )
         (reply,) = self._replies([cookie])
-        if self._is_error(reply) or not reply.type or reply.format != 32:
-            return None
+        if self._is_error(reply) or reply.type != WINDOW_ATOM or reply.format != 32:
+            return None  # not set, or not a list of windows: as if no manager published one
         return [int(w) for w in np.frombuffer(reply.value.buf(), dtype=np.uint32)]
 
     def children(self, window: int) -> list[int]:
