@@ -189,6 +189,7 @@ def _load_xlib() -> ctypes.CDLL:
             ctypes.c_int,
         ),
         "XDeleteProperty": ([dpy, win, ulong], ctypes.c_int),
+        "XSetCloseDownMode": ([dpy, ctypes.c_int], ctypes.c_int),
         "XCreateWindow": (
             [
                 dpy,
@@ -229,6 +230,12 @@ class XClient:
         if self.dpy:
             self.lib.XCloseDisplay(self.dpy)
             self.dpy = None
+
+    def keep_windows_after_close(self) -> None:
+        """Windows made from now on outlive this client (RetainPermanent close-down mode)."""
+        retain_permanent = 1
+        self.lib.XSetCloseDownMode(self.dpy, retain_permanent)
+        self.sync()
 
     def sync(self) -> None:
         """Wait until the server has processed every request sent so far."""

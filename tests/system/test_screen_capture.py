@@ -618,8 +618,9 @@ class _Records(logging.Handler):
         self.arrived.set()
 
 
+@pytest.mark.parametrize("kind", ["primary", "window"])
 def test_a_closed_display_is_logged_not_fatal(
-    monkeypatch: pytest.MonkeyPatch, captures: Any
+    monkeypatch: pytest.MonkeyPatch, captures: Any, kind: str
 ) -> None:
     server = start_xvfb()
     handler = _Records()
@@ -627,7 +628,14 @@ def test_a_closed_display_is_logged_not_fatal(
     logger.addHandler(handler)
     try:
         monkeypatch.setenv("DISPLAY", server.display)
-        capture = captures(LiveKitScreenCapture.create())
+        if kind == "window":
+            client = XClient(server.display)
+            client.keep_windows_after_close()  # Xlib must not meet the dead server
+            window = client.pattern_window("doomed display", 10, 10)
+            client.close()
+            capture = captures(LiveKitScreenCapture.create_for_window(window_entry(window)))
+        else:
+            capture = captures(LiveKitScreenCapture.create())
         monkeypatch.setenv("DISPLAY", "")  # the capture keeps the display it was made on
         before = capture_threads()
         capture.start()
@@ -644,6 +652,8 @@ def test_a_closed_display_is_logged_not_fatal(
         assert "failed" in errors[0].getMessage()
         assert thread.is_alive(), "the thread survives and retries"
         assert capture.screenshot() is None
+        monkeypatch.setenv("DISPLAY", server.display)
+        assert LiveKitScreenCapture.get_windows() == []
         capture.close()
         assert not thread.is_alive()
     finally:

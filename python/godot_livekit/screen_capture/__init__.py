@@ -72,9 +72,12 @@ def _list_windows() -> list[dict[str, Any]]:
         from .win32 import list_windows as list_win32_windows
 
         return list_win32_windows()
-    from .macos import list_windows as list_macos_windows
+    if sys.platform == "darwin":
+        from .macos import list_windows as list_macos_windows
 
-    return list_macos_windows()
+        return list_macos_windows()
+    logger.info("get_windows() is not implemented on %s", sys.platform)
+    return []
 
 
 class LiveKitScreenCapture:

@@ -77,9 +77,13 @@ class XConnection:
             self._conn: Any = self._xcb.package.connect(display=self.display)
         except self._xcb.package.XcffibException as error:
             raise DisplayError(f"cannot open X display {self.display!r} ({error})") from error
-        with self._connection_errors():
-            setup = self._conn.setup  # parsed once by xcffib.connect
-            screen = setup.roots[min(max(self._conn.pref_screen, 0), len(setup.roots) - 1)]
+        try:
+            with self._connection_errors():
+                setup = self._conn.setup  # parsed once by xcffib.connect
+                screen = setup.roots[min(max(self._conn.pref_screen, 0), len(setup.roots) - 1)]
+        except BaseException:
+            self.close()
+            raise
         self.root = int(screen.root)
         self.screen_size = (int(screen.width_in_pixels), int(screen.height_in_pixels))
 
