@@ -6,12 +6,18 @@ Starts a private Xvfb (tests/support/xvfb.py), draws ``--windows`` named top-lev
 plus unnamed and unmapped ones (every lister must skip those) and times one full listing
 (connect, list, disconnect: what ``get_windows()`` does) with:
 
-- the shipped lister (``godot_livekit.screen_capture.x11``: xcffib, requests pipelined);
-- xcffib, one request at a time;
-- python-xlib, one request at a time (its usual API), and pipelined (deferred requests);
+- the shipped lister (``godot_livekit.screen_capture.x11``: xcffib, three pipelined passes:
+  attributes, then geometry and ``_NET_WM_NAME`` of the shown windows, then ``WM_NAME``
+  where that was missing);
 - the former hand-made ctypes binding of libxcb, loaded from git (commit ``FORMER_COMMIT``)
-  when the repository has it: the baseline of the ratios.
+  when the repository has it: the baseline of the ratios;
+- xcffib and python-xlib one request at a time, on the former binding's plan (the same
+  requests in the same order: this compares the libraries' cost per request);
+- python-xlib pipelined (deferred requests, all five requests per window in one pass),
+  when python-xlib is installed (``pip install python-xlib``; it is not a dependency).
 
+The listers take turns round by round, so the load of a shared machine falls on each alike;
+the table gives wall time (what the calling thread waits) and its CPU time.
 Times are also given in X round trips, measured in the same run (an xcffib
 ``GetInputFocus``). Then each lister meets a window destroyed mid-listing, twice: stale ids
 in ``_NET_CLIENT_LIST`` (what a window manager's list holds after a window closes), and a
@@ -27,7 +33,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -61,7 +69,7 @@ def list_xcffib_sequential(display: str) -> list[dict[str, Any]]:
     import xcffib
     import xcffib.xproto
 
-    conn = xcffib.connect(display=display)
+    conn: Any = xcffib.connect(display=display)
     try:
         core = conn.core
         root = conn.setup.roots[conn.pref_screen].root
@@ -298,11 +306,43 @@ def time_round_trip(display: str, reps: int) -> Stats:
     import xcffib
     import xcffib.xproto
 
-    conn = xcffib.connect(display=display)
+    conn: Any = xcffib.connect(display=display)
     try:
         return time_calls(lambda: conn.core.GetInputFocus().reply(), reps, warmup=20)
     finally:
         conn.disconnect()
+
+
+def timing_table(listers: dict[str, Lister], display: str, rounds: int, trip: Stats) -> str:
+    """Wall and CPU time of each lister, the listers taking turns each round (so that the
+    load of a shared machine falls on all of them alike); ratios to the first lister."""
+    wall: dict[str, list[int]] = {label: [] for label in listers}
+    cpu: dict[str, list[int]] = {label: [] for label in listers}
+    for round_number in range(rounds + 3):
+        for label, lister in listers.items():
+            wall_start, cpu_start = time.perf_counter_ns(), time.thread_time_ns()
+            lister(display)
+            if round_number >= 3:  # the first rounds warm up
+                cpu[label].append(time.thread_time_ns() - cpu_start)
+                wall[label].append(time.perf_counter_ns() - wall_start)
+    first = next(iter(listers))
+    base_wall, base_cpu = Stats.of(wall[first]).median_ns, Stats.of(cpu[first]).median_ns
+    rows = []
+    for label in listers:
+        wall_stats, cpu_stats = Stats.of(wall[label]), Stats.of(cpu[label])
+        rows.append(
+            [
+                label,
+                fmt_ms(wall_stats.median_ns),
+                fmt_ms(wall_stats.p95_ns),
+                ratio(wall_stats.median_ns, base_wall),
+                f"{wall_stats.median_ns / trip.median_ns:.0f}",
+                fmt_ms(cpu_stats.median_ns),
+                ratio(cpu_stats.median_ns, base_cpu),
+            ]
+        )
+    headers = ["lister", "wall", "p95", "vs first", "in round trips", "CPU", "vs first"]
+    return table(headers, rows)
 
 
 def tracking_rows(display: str, window: int, former: ModuleType | None) -> list[list[str]]:
@@ -337,16 +377,18 @@ def outcome(call: Callable[[], list[dict[str, Any]]]) -> tuple[list[dict[str, An
         return None, f"{type(error).__name__}: {error}"[:60]
 
 
-def stale_client_list(x: XClient, display: str, listers: dict[str, Lister], live: list[int]):
+def stale_client_list(
+    x: XClient, display: str, listers: dict[str, Lister], live: list[int]
+) -> list[list[str]]:
     """_NET_CLIENT_LIST holding ``live`` plus five windows destroyed before the listing."""
     stale = [x.window(0, 0, 5, 5, RED, name="doomed") for _ in range(5)]
     for window in stale:
         x.destroy(window)
     x.set_window_list(x.root, "_NET_CLIENT_LIST", live[:10] + stale + live[10:])
-    rows = []
+    rows: list[list[str]] = []
     try:
         for label, lister in listers.items():
-            result, error = outcome(lambda lister=lister: lister(display))
+            result, error = outcome(partial(lister, display))
             listed = "-" if result is None else str(len(result))
             rows.append([label, listed, str(len(live)), error or "stale ids skipped"])
     finally:
@@ -354,7 +396,7 @@ def stale_client_list(x: XClient, display: str, listers: dict[str, Lister], live
     return rows
 
 
-def churn(display: str, listers: dict[str, Lister]):
+def churn(display: str, listers: dict[str, Lister]) -> tuple[list[list[str]], int]:
     """A thread creates and destroys named windows while each lister walks the tree."""
     stop = threading.Event()
     made = [0]
@@ -371,13 +413,13 @@ def churn(display: str, listers: dict[str, Lister]):
 
     thread = threading.Thread(target=run, name="churn", daemon=True)
     thread.start()
-    rows = []
+    rows: list[list[str]] = []
     try:
         for label, lister in listers.items():
             errors: dict[str, int] = {}
             churned = 0
             for _ in range(CHURN_LISTINGS):
-                result, error = outcome(lambda lister=lister: lister(display))
+                result, error = outcome(partial(lister, display))
                 if result is None:
                     errors[error] = errors.get(error, 0) + 1
                 else:
@@ -431,40 +473,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"one X round trip (xcffib GetInputFocus): {fmt_ms(round_trip.median_ns)}\n")
 
-        rows = []
-        baseline_ns = float("nan")
         for label, lister in listers.items():
             result = sorted(lister(server.display), key=lambda w: w["id"])
-            same = "yes" if result == expected else "NO"
-            stats = time_calls(lambda lister=lister: lister(server.display), args.rounds, 3)
-            if baseline_ns != baseline_ns:
-                baseline_ns = stats.median_ns
-            rows.append(
-                [
-                    label,
-                    fmt_ms(stats.median_ns),
-                    fmt_ms(stats.p95_ns),
-                    ratio(stats.median_ns, baseline_ns),
-                    f"{stats.median_ns / round_trip.median_ns:.0f}",
-                    same,
-                ]
-            )
+            assert result == expected, f"{label} lists something else: {result}"
+        print("Every lister returns the same windows.")
         print("Listing time (connect + list + disconnect), no window manager (QueryTree)")
-        print(table(["lister", "median", "p95", "vs first", "round trips", "same result"], rows))
-
+        print(timing_table(listers, server.display, args.rounds, round_trip))
         x.set_window_list(x.root, "_NET_CLIENT_LIST", live)
-        rows = []
-        baseline_ns = float("nan")
         try:
-            for label, lister in listers.items():
-                stats = time_calls(lambda lister=lister: lister(server.display), args.rounds, 3)
-                if baseline_ns != baseline_ns:
-                    baseline_ns = stats.median_ns
-                rows.append([label, fmt_ms(stats.median_ns), ratio(stats.median_ns, baseline_ns)])
+            print("\nListing time with a window manager's _NET_CLIENT_LIST")
+            print(timing_table(listers, server.display, args.rounds, round_trip))
         finally:
             x.delete_property(x.root, "_NET_CLIENT_LIST")
-        print("\nListing time with a window manager's _NET_CLIENT_LIST")
-        print(table(["lister", "median", "vs first"], rows))
 
         print("\nWindows destroyed mid-listing: 5 stale ids in _NET_CLIENT_LIST")
         print(

@@ -252,11 +252,13 @@ class XClient:
         name: str | None = None,
         parent: int | None = None,
         mapped: bool = True,
+        border: int = 0,
     ) -> int:
-        """A window with a solid background colour (painted by the server)."""
+        """A window with a solid background colour (painted by the server); ``x``, ``y`` is
+        the outer corner of its ``border`` (black), as X places windows."""
         window = int(
             self.lib.XCreateSimpleWindow(
-                self.dpy, parent or self.root, x, y, width, height, 0, BLACK, color
+                self.dpy, parent or self.root, x, y, width, height, border, BLACK, color
             )
         )
         if name is not None:

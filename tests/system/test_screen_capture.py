@@ -243,25 +243,27 @@ def test_many_windows_are_listed_in_stacking_order_with_their_geometry(x: XClien
     ]
 
 
+@pytest.mark.parametrize("stage", ["candidates", "shown"])
 @pytest.mark.parametrize("managed", [False, True], ids=["query-tree", "client-list"])
-def test_a_window_destroyed_mid_listing_is_skipped(x: XClient, managed: bool) -> None:
+def test_a_window_destroyed_mid_listing_is_skipped(x: XClient, managed: bool, stage: str) -> None:
+    """Destroyed after the candidates are read, or after their attributes are."""
     first = x.window(0, 0, 10, 10, RED, name="first")
     doomed = x.window(20, 0, 10, 10, GREEN, name="doomed")
     last = x.window(40, 0, 10, 10, BLUE, name="last")
     if managed:
         x.set_window_list(x.root, "_NET_CLIENT_LIST", [first, doomed, last])
-    candidates: list[int] = []
+    seen: list[int] = []
 
-    def destroy_one(found: list[int]) -> None:
-        """Runs after the candidates are read, before any request about them."""
-        candidates.extend(found)
-        x.destroy(doomed)
+    def destroy_one(reached: str, windows: list[int]) -> None:
+        if reached == stage:
+            seen.extend(windows)
+            x.destroy(doomed)
 
     try:
-        windows = x11.list_windows(after_candidates=destroy_one)
+        windows = x11.list_windows(on_stage=destroy_one)
     finally:
         x.delete_property(x.root, "_NET_CLIENT_LIST")
-    assert candidates == [first, doomed, last]
+    assert seen == [first, doomed, last]
     assert [w["id"] for w in windows] == [first, last]
     assert [w["name"] for w in windows] == ["first", "last"]
 
@@ -301,6 +303,23 @@ def test_what_is_listed_with_and_without_a_client_list(x: XClient, managed: bool
         ]
     else:
         assert [w["id"] for w in windows] == [named]
+
+
+@pytest.mark.parametrize("managed", [False, True], ids=["query-tree", "client-list"])
+def test_a_bordered_window_is_listed_and_captured_by_its_inside_area(
+    x: XClient, captures: Any, managed: bool
+) -> None:
+    window = x.window(50, 40, 30, 20, GREEN, name="bordered", border=3)
+    if managed:
+        x.set_window_list(x.root, "_NET_CLIENT_LIST", [window])
+    try:
+        entry = window_entry(window)
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+    assert (entry["x"], entry["y"], entry["width"], entry["height"]) == (53, 43, 30, 20)
+    frame = captures(LiveKitScreenCapture.create_for_window(entry)).screenshot()
+    assert frame is not None and frame.shape == (20, 30, 4)
+    assert (frame == rgba(GREEN)).all(), "no black border pixels"
 
 
 def test_a_client_list_that_is_not_a_window_list_is_ignored(x: XClient) -> None:
