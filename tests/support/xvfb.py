@@ -136,6 +136,33 @@ def start_xvfb() -> Xvfb:
 # ------------------------------------------------------------------ Xlib test client
 
 
+INPUT_ONLY = 2  # window class
+CW_OVERRIDE_REDIRECT = 1 << 9  # XChangeWindowAttributes value mask bit
+WINDOW_ATOM, CARDINAL_ATOM = 33, 6
+
+
+class XSetWindowAttributes(ctypes.Structure):
+    """Xlib's XSetWindowAttributes (only override_redirect is ever set here)."""
+
+    _fields_ = (
+        ("background_pixmap", ctypes.c_ulong),
+        ("background_pixel", ctypes.c_ulong),
+        ("border_pixmap", ctypes.c_ulong),
+        ("border_pixel", ctypes.c_ulong),
+        ("bit_gravity", ctypes.c_int),
+        ("win_gravity", ctypes.c_int),
+        ("backing_store", ctypes.c_int),
+        ("backing_planes", ctypes.c_ulong),
+        ("backing_pixel", ctypes.c_ulong),
+        ("save_under", ctypes.c_int),
+        ("event_mask", ctypes.c_long),
+        ("do_not_propagate_mask", ctypes.c_long),
+        ("override_redirect", ctypes.c_int),
+        ("colormap", ctypes.c_ulong),
+        ("cursor", ctypes.c_ulong),
+    )
+
+
 def _load_xlib() -> ctypes.CDLL:
     name = ctypes.util.find_library("X11") or "libX11.so.6"
     lib = ctypes.CDLL(name)
@@ -162,6 +189,26 @@ def _load_xlib() -> ctypes.CDLL:
             ctypes.c_int,
         ),
         "XDeleteProperty": ([dpy, win, ulong], ctypes.c_int),
+        "XSetCloseDownMode": ([dpy, ctypes.c_int], ctypes.c_int),
+        "XCreateWindow": (
+            [
+                dpy,
+                win,
+                ctypes.c_int,
+                ctypes.c_int,
+                *[ctypes.c_uint] * 3,
+                ctypes.c_int,
+                ctypes.c_uint,
+                ctypes.c_void_p,
+                ulong,
+                ctypes.POINTER(XSetWindowAttributes),
+            ],
+            win,
+        ),
+        "XChangeWindowAttributes": (
+            [dpy, win, ulong, ctypes.POINTER(XSetWindowAttributes)],
+            ctypes.c_int,
+        ),
     }
     for function, (argtypes, restype) in signatures.items():
         getattr(lib, function).argtypes = argtypes
@@ -184,6 +231,12 @@ class XClient:
             self.lib.XCloseDisplay(self.dpy)
             self.dpy = None
 
+    def keep_windows_after_close(self) -> None:
+        """Windows made from now on outlive this client (RetainPermanent close-down mode)."""
+        retain_permanent = 1
+        self.lib.XSetCloseDownMode(self.dpy, retain_permanent)
+        self.sync()
+
     def sync(self) -> None:
         """Wait until the server has processed every request sent so far."""
         self.lib.XSync(self.dpy, 0)
@@ -199,11 +252,13 @@ class XClient:
         name: str | None = None,
         parent: int | None = None,
         mapped: bool = True,
+        border: int = 0,
     ) -> int:
-        """A window with a solid background colour (painted by the server)."""
+        """A window with a solid background colour (painted by the server); ``x``, ``y`` is
+        the outer corner of its ``border`` (black), as X places windows."""
         window = int(
             self.lib.XCreateSimpleWindow(
-                self.dpy, parent or self.root, x, y, width, height, 0, BLACK, color
+                self.dpy, parent or self.root, x, y, width, height, border, BLACK, color
             )
         )
         if name is not None:
@@ -224,6 +279,25 @@ class XClient:
         self.sync()
         return window
 
+    def input_only_window(self, x: int, y: int, width: int, height: int, *, name: str) -> int:
+        """A mapped, named InputOnly window (it has no pixels to capture)."""
+        attributes = XSetWindowAttributes()
+        window = int(
+            self.lib.XCreateWindow(
+                self.dpy, self.root, x, y, width, height, 0, 0, INPUT_ONLY, None, 0, attributes
+            )
+        )
+        self.lib.XStoreName(self.dpy, window, name.encode("latin-1"))
+        self.lib.XMapWindow(self.dpy, window)
+        self.sync()
+        return window
+
+    def set_override_redirect(self, window: int) -> None:
+        """Mark ``window`` override-redirect, as menus and tooltips are."""
+        attributes = XSetWindowAttributes(override_redirect=1)
+        self.lib.XChangeWindowAttributes(self.dpy, window, CW_OVERRIDE_REDIRECT, attributes)
+        self.sync()
+
     def atom(self, name: str) -> int:
         return int(self.lib.XInternAtom(self.dpy, name.encode(), 0))
 
@@ -234,12 +308,13 @@ class XClient:
         )
         self.sync()
 
-    def set_window_list(self, window: int, name: str, windows: list[int]) -> None:
-        """A format-32 WINDOW list property (Xlib wants C longs for format 32)."""
+    def set_window_list(
+        self, window: int, name: str, windows: list[int], type_atom: int = WINDOW_ATOM
+    ) -> None:
+        """A format-32 list property, of WINDOW by default (Xlib wants C longs for format 32)."""
         data = (ctypes.c_ulong * len(windows))(*windows)
-        window_atom = 33
         self.lib.XChangeProperty(
-            self.dpy, window, self.atom(name), window_atom, 32, 0, data, len(windows)
+            self.dpy, window, self.atom(name), type_atom, 32, 0, data, len(windows)
         )
         self.sync()
 

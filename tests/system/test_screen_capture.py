@@ -21,6 +21,7 @@ import pytest
 from xvfb import (
     BLACK,
     BLUE,
+    CARDINAL_ATOM,
     GREEN,
     RED,
     SCREEN_H,
@@ -36,6 +37,7 @@ from xvfb import (
 
 from godot_livekit import LiveKitScreenCapture, poller
 from godot_livekit.media_convert import rgba_from_bgra
+from godot_livekit.screen_capture import x11
 from godot_livekit.signals import activity_counter, wait_for_activity
 
 pytestmark = pytest.mark.usefixtures("on_xvfb_display")
@@ -69,6 +71,19 @@ def assert_no_frames(capture: LiveKitScreenCapture, seconds: float) -> None:
 
 def capture_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name.startswith("LiveKitScreenCapture")}
+
+
+def open_sockets() -> set[str]:
+    """This process's open sockets (an X connection is one)."""
+    found = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            link = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed while we looked
+        if link.startswith("socket:"):
+            found.add(link)
+    return found
 
 
 # ------------------------------------------------------------------------ monitors
@@ -217,6 +232,123 @@ def test_window_gone_stops_frames_and_logs_once(
     assert capture.screenshot() is None
 
 
+# ------------------------------------------------------------- window list edges
+
+
+def test_many_windows_are_listed_in_stacking_order_with_their_geometry(x: XClient) -> None:
+    made = [x.window(i * 11, i * 7, 20 + i, 10 + i, RED, name=f"w{i}") for i in range(40)]
+    assert LiveKitScreenCapture.get_windows() == [
+        {"id": w, "name": f"w{i}", "x": i * 11, "y": i * 7, "width": 20 + i, "height": 10 + i}
+        for i, w in enumerate(made)
+    ]
+
+
+@pytest.mark.parametrize("stage", ["candidates", "shown"])
+@pytest.mark.parametrize("managed", [False, True], ids=["query-tree", "client-list"])
+def test_a_window_destroyed_mid_listing_is_skipped(x: XClient, managed: bool, stage: str) -> None:
+    """Destroyed after the candidates are read, or after their attributes are."""
+    first = x.window(0, 0, 10, 10, RED, name="first")
+    doomed = x.window(20, 0, 10, 10, GREEN, name="doomed")
+    last = x.window(40, 0, 10, 10, BLUE, name="last")
+    if managed:
+        x.set_window_list(x.root, "_NET_CLIENT_LIST", [first, doomed, last])
+    seen: list[int] = []
+
+    def destroy_one(reached: str, windows: list[int]) -> None:
+        if reached == stage:
+            seen.extend(windows)
+            x.destroy(doomed)
+
+    try:
+        windows = x11.list_windows(on_stage=destroy_one)
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+    assert seen == [first, doomed, last]
+    assert [w["id"] for w in windows] == [first, last]
+    assert [w["name"] for w in windows] == ["first", "last"]
+
+
+def test_stale_ids_in_the_client_list_are_skipped(x: XClient) -> None:
+    shown = x.window(0, 0, 10, 10, RED, name="shown")
+    gone = x.window(20, 0, 10, 10, GREEN, name="gone")
+    x.destroy(gone)
+    x.set_window_list(x.root, "_NET_CLIENT_LIST", [gone, shown, 0x7FFFFFF])
+    try:
+        assert [w["id"] for w in LiveKitScreenCapture.get_windows()] == [shown]
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+
+
+@pytest.mark.parametrize("managed", [False, True], ids=["query-tree", "client-list"])
+def test_what_is_listed_with_and_without_a_client_list(x: XClient, managed: bool) -> None:
+    """The manager's list is trusted for unnamed and override-redirect windows; the root's
+    children are not. Unmapped and InputOnly windows are never listed."""
+    named = x.window(0, 0, 10, 10, RED, name="named")
+    unnamed = x.window(20, 0, 10, 10, GREEN)
+    menu = x.window(40, 0, 10, 10, BLUE, name="menu")
+    x.set_override_redirect(menu)
+    input_only = x.input_only_window(60, 0, 10, 10, name="input only")
+    unmapped = x.window(80, 0, 10, 10, RED, name="unmapped", mapped=False)
+    if managed:
+        x.set_window_list(x.root, "_NET_CLIENT_LIST", [named, unnamed, menu, input_only, unmapped])
+    try:
+        windows = LiveKitScreenCapture.get_windows()
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+    if managed:
+        assert [(w["id"], w["name"]) for w in windows] == [
+            (named, "named"),
+            (unnamed, ""),
+            (menu, "menu"),
+        ]
+    else:
+        assert [w["id"] for w in windows] == [named]
+
+
+@pytest.mark.parametrize("managed", [False, True], ids=["query-tree", "client-list"])
+def test_a_bordered_window_is_listed_and_captured_by_its_inside_area(
+    x: XClient, captures: Any, managed: bool
+) -> None:
+    window = x.window(50, 40, 30, 20, GREEN, name="bordered", border=3)
+    if managed:
+        x.set_window_list(x.root, "_NET_CLIENT_LIST", [window])
+    try:
+        entry = window_entry(window)
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+    assert (entry["x"], entry["y"], entry["width"], entry["height"]) == (53, 43, 30, 20)
+    frame = captures(LiveKitScreenCapture.create_for_window(entry)).screenshot()
+    assert frame is not None and frame.shape == (20, 30, 4)
+    assert (frame == rgba(GREEN)).all(), "no black border pixels"
+
+
+def test_a_client_list_that_is_not_a_window_list_is_ignored(x: XClient) -> None:
+    shown = x.window(0, 0, 10, 10, RED, name="shown")
+    unnamed = x.window(20, 0, 10, 10, GREEN)
+    x.set_window_list(x.root, "_NET_CLIENT_LIST", [unnamed], type_atom=CARDINAL_ATOM)
+    try:
+        assert [w["id"] for w in LiveKitScreenCapture.get_windows()] == [shown]
+    finally:
+        x.delete_property(x.root, "_NET_CLIENT_LIST")
+
+
+def test_window_names_latin1_wm_name_and_a_bounded_length(x: XClient) -> None:
+    cafe = x.window(0, 0, 10, 10, RED, name="caf\xe9")
+    long = x.window(20, 0, 10, 10, GREEN, name="a" * 5000)
+    assert window_entry(cafe)["name"] == "caf\xe9"
+    assert window_entry(long)["name"] == "a" * 4096, "titles are read up to 4 KiB"
+
+
+def test_listing_and_probes_leave_no_connection_open(x: XClient) -> None:
+    x.window(0, 0, 10, 10, RED, name="listed")
+    before = open_sockets()
+    for _ in range(10):
+        assert len(LiveKitScreenCapture.get_windows()) == 1
+        assert len(LiveKitScreenCapture.get_monitors()) == 1
+        assert LiveKitScreenCapture.check_permissions()["status"] == 0
+    assert not open_sockets() - before
+
+
 # -------------------------------------------------------------- threaded capture
 
 
@@ -292,6 +424,60 @@ def test_close_stops_the_thread(captures: Any, caplog: pytest.LogCaptureFixture)
         capture.start()
     assert "closed" in caplog.text
     assert capture_threads() == before
+
+
+def test_close_releases_the_thread_the_connections_and_the_poller_entry(
+    x: XClient, captures: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = window_entry(x.pattern_window("lifecycle", 10, 10))
+    before_sockets, before_threads = open_sockets(), capture_threads()
+    capture = captures(LiveKitScreenCapture.create_for_window(entry))
+    assert capture in poller.registered()
+    capture.start()
+    wait_for_frames(capture)
+    assert open_sockets() - before_sockets, "the capture thread holds its X connections"
+    capture.close()
+    assert capture_threads() == before_threads
+    assert not open_sockets() - before_sockets
+    assert capture not in poller.registered()
+    assert capture.get_image() is None and not capture.poll()
+    with caplog.at_level(logging.DEBUG, logger="godot_livekit.screen_capture"):
+        capture.close()  # idempotent
+    assert not caplog.records
+
+
+def test_close_while_paused_ends_the_thread(captures: Any) -> None:
+    capture = captures(LiveKitScreenCapture.create())
+    capture.pause()
+    before = capture_threads()
+    capture.start()
+    (thread,) = capture_threads() - before
+    capture.close()
+    assert not thread.is_alive()
+
+
+def test_start_leaves_the_display_to_the_capture_thread(
+    monkeypatch: pytest.MonkeyPatch, captures: Any
+) -> None:
+    """start() returns without contacting X: a dead display is found on the capture thread."""
+    number = next(n for n in range(4242, 4300) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
+    monkeypatch.setenv("DISPLAY", f":{number}")
+    capture = captures(LiveKitScreenCapture.create_for_window({"id": 0x400001}))
+    handler = _Records()
+    logger = logging.getLogger("godot_livekit.screen_capture")
+    logger.addHandler(handler)
+    try:
+        capture.start()
+        deadline = time.monotonic() + FRAME_TIMEOUT
+        while not any(r.levelno == logging.ERROR for r in handler.records):
+            assert time.monotonic() < deadline, "no error logged"
+            handler.arrived.clear()
+            handler.arrived.wait(0.2)
+    finally:
+        logger.removeHandler(handler)
+    errors = [r for r in handler.records if r.levelno == logging.ERROR]
+    assert f":{number}" in errors[0].getMessage()
+    assert errors[0].threadName.startswith("LiveKitScreenCapture")
 
 
 def test_stop_then_start_again(captures: Any) -> None:
@@ -451,8 +637,9 @@ class _Records(logging.Handler):
         self.arrived.set()
 
 
+@pytest.mark.parametrize("kind", ["primary", "window"])
 def test_a_closed_display_is_logged_not_fatal(
-    monkeypatch: pytest.MonkeyPatch, captures: Any
+    monkeypatch: pytest.MonkeyPatch, captures: Any, kind: str
 ) -> None:
     server = start_xvfb()
     handler = _Records()
@@ -460,7 +647,14 @@ def test_a_closed_display_is_logged_not_fatal(
     logger.addHandler(handler)
     try:
         monkeypatch.setenv("DISPLAY", server.display)
-        capture = captures(LiveKitScreenCapture.create())
+        if kind == "window":
+            client = XClient(server.display)
+            client.keep_windows_after_close()  # Xlib must not meet the dead server
+            window = client.pattern_window("doomed display", 10, 10)
+            client.close()
+            capture = captures(LiveKitScreenCapture.create_for_window(window_entry(window)))
+        else:
+            capture = captures(LiveKitScreenCapture.create())
         monkeypatch.setenv("DISPLAY", "")  # the capture keeps the display it was made on
         before = capture_threads()
         capture.start()
@@ -477,6 +671,8 @@ def test_a_closed_display_is_logged_not_fatal(
         assert "failed" in errors[0].getMessage()
         assert thread.is_alive(), "the thread survives and retries"
         assert capture.screenshot() is None
+        monkeypatch.setenv("DISPLAY", server.display)
+        assert LiveKitScreenCapture.get_windows() == []
         capture.close()
         assert not thread.is_alive()
     finally:
