@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from godot_livekit_dev.patterns import sine_wave
+
 from godot_livekit import LiveKitAudioSource, LiveKitAudioStream, LiveKitTrack, _runtime
 from godot_livekit.media_convert import float_to_int16
-from godot_livekit_dev.patterns import sine_wave
 
 from .live import FRAME_SAMPLES, SAMPLE_RATE, BenchError, KeepingPlayback, LiveSession
 from .stats import Pacer, Stats, table, time_calls

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from godot_livekit_dev.patterns import quadrant_pattern
 from livekit import rtc
 
 from godot_livekit import (
@@ -21,7 +22,6 @@ from godot_livekit import (
     LiveKitVideoSource,
     LiveKitVideoStream,
 )
-from godot_livekit_dev.patterns import quadrant_pattern
 
 from .live import BenchError, LiveSession
 from .send_video import SIZES, Baseline

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from godot_livekit_dev.patterns import quadrant_pattern
 from livekit import rtc
 
 from godot_livekit import LiveKitVideoSource
 from godot_livekit.media_convert import video_frame_from_rgba
-from godot_livekit_dev.patterns import quadrant_pattern
 
 from .stats import Stats, fmt_ms, memcpy_stats, ratio, table, time_calls
 

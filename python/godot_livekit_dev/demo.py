@@ -38,14 +38,14 @@ from godot_livekit.participant import LiveKitLocalParticipant, LiveKitParticipan
 from godot_livekit.poller import pump_until
 from godot_livekit.room import LiveKitRoom
 from godot_livekit.signals import declared_signals
+from godot_livekit.tools.devserver import LocalServer
+from godot_livekit.tools.tokens import mint_token
 from godot_livekit.track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack, LiveKitTrack
 from godot_livekit.video_source import LiveKitVideoSource
 from godot_livekit.video_stream import LiveKitVideoStream
 
-from godot_livekit.tools.devserver import LocalServer
 from .feeders import Feeder, tone_feeder, video_feeder
 from .patterns import dominant_frequency, pattern_error, write_png
-from godot_livekit.tools.tokens import mint_token
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from godot_livekit.audio_source import LiveKitAudioSource
 from godot_livekit.video_source import LiveKitVideoSource
+
 from .patterns import quadrant_pattern, sine_wave
 
 

@@ -43,6 +43,7 @@ from godot_livekit import (
     LiveKitVideoStream,
 )
 from godot_livekit.tools.devserver import LocalServer
+
 from .feeders import Feeder, tone_feeder, video_feeder
 
 logger = logging.getLogger(__name__)
