@@ -1,7 +1,7 @@
-"""`build.py package` and `build.py install` (real subprocesses, no Godot).
+"""`build.py package`, `install` and `export` (real subprocesses and pip, no Godot).
 
-The install test builds a simulated py4godot project: a venv made with the current
-interpreter AT addons/py4godot/cpython-3.11-linux/python/ (so its bin/python3 sits where
+The install and export tests build a simulated py4godot project: a venv made with the current
+interpreter AT addons/py4godot/cpython-<version>-linux64/python/ (so its bin/python3 sits where
 py4godot keeps its embedded interpreter), without pip, next to a get_pip.py stand-in that
 bootstraps pip with ensurepip. Inside `python build.py test` (a network namespace with no
 index) pip installs from .tools/wheelhouse, which `build.py test` fills beforehand.
@@ -26,21 +26,28 @@ CORE = REPO / "python" / "godot_livekit"
 WHEELHOUSE = REPO / ".tools" / "wheelhouse"
 ADDON_PREFIX = "addons/godot_livekit/"
 CORE_PREFIX = "addons/godot_livekit/lib/godot_livekit/"
-INTERPRETER_DIR = Path("addons/py4godot/cpython-3.11-linux/python")
+PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
+INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-linux64"
+INTERPRETER_DIR = Path("addons/py4godot") / INTERPRETER_NAME / "python"
+WINDOWS_INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-windows64"
 GET_PIP_STAND_IN = """\
 # Stand-in for py4godot's get_pip.py: bootstrap pip from the standard library.
 import ensurepip
 
 ensurepip.bootstrap(upgrade=True)
 """
+# Top-level names that must never reach a user's project or an exported game.
+DEV_ONLY_PARTS = {"tests", "bench", "godot_livekit_dev", ".venv", ".tools", "build_tools"}
 
 
 def version() -> str:
     with (REPO / "pyproject.toml").open("rb") as handle:
-        return tomllib.load(handle)["project"]["version"]
+        return str(tomllib.load(handle)["project"]["version"])
 
 
-def build(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def build(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run build.py with this interpreter; output captured."""
     return subprocess.run(
         [sys.executable, str(BUILD), *args],
@@ -48,6 +55,7 @@ def build(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 
@@ -66,6 +74,46 @@ def make_project(tmp_path: Path) -> Path:
     return project
 
 
+def make_py4godot(project: Path) -> Path:
+    """A simulated py4godot release in PROJECT/addons/py4godot; returns its python3."""
+    interpreter = project / INTERPRETER_DIR
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(interpreter)], check=True, timeout=120
+    )
+    py4godot = project / "addons" / "py4godot"
+    (py4godot / "get_pip.py").write_text(GET_PIP_STAND_IN)
+    (py4godot / "python.gdextension").write_text('[configuration]\nentry_symbol="x"\n')
+    (interpreter.parent / ".gdignore").write_text("")
+    windows = py4godot / WINDOWS_INTERPRETER_NAME / "python"
+    windows.mkdir(parents=True)
+    (windows / "python.exe").write_bytes(b"MZ not runnable here")
+    return interpreter / "bin" / "python3"
+
+
+def wheelhouse_args() -> list[str]:
+    """--wheelhouse when the wheels exist; a clear failure where no index is reachable."""
+    if WHEELHOUSE.is_dir():
+        return ["--wheelhouse", str(WHEELHOUSE)]
+    if os.environ.get("GODOT_LIVEKIT_NETNS") == "1":
+        pytest.fail(
+            f"{WHEELHOUSE} is missing and this network namespace reaches no package index: "
+            "run the suite with `python build.py test` (it collects the wheels first)",
+            pytrace=False,
+        )
+    return []
+
+
+def run_in(python: Path, code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env} if env else None,
+    )
+
+
 # -------------------------------------------------------------------------- package
 
 
@@ -77,7 +125,7 @@ def test_package_builds_the_addon_zip() -> None:
     with zipfile.ZipFile(archive) as zipped:
         assert zipped.testzip() is None
         names = set(zipped.namelist())
-        readme = zipped.read(ADDON_PREFIX + "INSTALL.md").decode()
+        notes = zipped.read(ADDON_PREFIX + "INSTALL.md")
     assert all(name.startswith(ADDON_PREFIX) for name in names), sorted(names)[:5]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
     for path in source_files(ADDON):
@@ -91,12 +139,15 @@ def test_package_builds_the_addon_zip() -> None:
         "LiveKitPoller.py",
         "LiveKitRoom.py",
         "lib/godot_livekit/__init__.py",
+        "lib/godot_livekit/tools/devserver.py",
         "lib/.gdignore",
     ):
         assert ADDON_PREFIX + needed in names, needed
-    assert "build.py install --project" in readme and version() in readme
+    # the install notes are the addon's own file, shipped as written
+    assert notes == (ADDON / "INSTALL.md").read_bytes()
+    assert b"build.py install --project" in notes and b"godot_livekit.tools.devserver" in notes
     # developer tools and test data stay out of what users install
-    assert not [n for n in names if "godot_livekit_dev" in n or n.endswith(".json")]
+    assert not [n for n in names if set(n.split("/")) & DEV_ONLY_PARTS or n.endswith(".json")]
     assert not [n for n in names if n.endswith(("/reference.py", "/demo.py", "/soak.py"))]
 
 
@@ -171,24 +222,8 @@ def test_install_reports_pip_errors(tmp_path: Path) -> None:
 @pytest.mark.timeout(900)
 def test_install_into_simulated_py4godot_project(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    interpreter = project / INTERPRETER_DIR
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(interpreter)], check=True, timeout=120
-    )
-    python3 = interpreter / "bin" / "python3"
-    assert python3.is_file()
-    (project / "addons" / "py4godot" / "get_pip.py").write_text(GET_PIP_STAND_IN)
-
-    args = ["install", "--project", str(project)]
-    if WHEELHOUSE.is_dir():
-        args += ["--wheelhouse", str(WHEELHOUSE)]
-    elif os.environ.get("GODOT_LIVEKIT_NETNS") == "1":
-        pytest.fail(
-            f"{WHEELHOUSE} is missing and this network namespace reaches no package index: "
-            "run the suite with `python build.py test` (it collects the wheels first)",
-            pytrace=False,
-        )
-    result = build(*args, timeout=840)
+    python3 = make_py4godot(project)
+    result = build("install", "--project", str(project), *wheelhouse_args(), timeout=840)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "installing pip" in result.stdout, "get_pip.py was not used"
 
@@ -204,16 +239,42 @@ def test_install_into_simulated_py4godot_project(tmp_path: Path) -> None:
         assert (installed / name).is_file(), name
     assert not list(installed.rglob("__pycache__"))
 
-    check = subprocess.run(
-        [
-            str(python3),
-            "-c",
-            "import godot_livekit, livekit.rtc, numpy; print(godot_livekit.__file__)",
-        ],
+    check = run_in(
+        python3, "import godot_livekit, livekit.rtc, numpy; print(godot_livekit.__file__)", tmp_path
+    )
+    assert check.returncode == 0, check.stderr
+    assert str(project / INTERPRETER_DIR) in check.stdout, "imported from py4godot's site-packages"
+
+    # The editor dock runs the dev tools through this interpreter, with no checkout around.
+    bin_dir = python3.parent
+    token = subprocess.run(
+        [str(bin_dir / "godot-livekit-token"), "--identity", "player", "--room", "dev-room"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
     )
-    assert check.returncode == 0, check.stderr
-    assert str(interpreter) in check.stdout, "imported from py4godot's site-packages"
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.startswith("eyJ") and token.stdout.count(".") == 2
+    for command in (
+        [str(python3), "-m", "godot_livekit.tools.devserver", "--help"],
+        [str(bin_dir / "godot-livekit-dev-server"), "--help"],
+    ):
+        shown = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0 and "--port" in shown.stdout, shown.stderr
+
+    # Without a binary anywhere it names every place it looked, the per-user folder included.
+    user_data = tmp_path / "user-data"
+    env = {k: v for k, v in os.environ.items() if k != "LIVEKIT_SERVER_BIN"}
+    env.update(PATH="/usr/bin:/bin", XDG_DATA_HOME=str(user_data), HOME=str(tmp_path))
+    missing = subprocess.run(
+        [str(python3), "-m", "godot_livekit.tools.devserver", "--port", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert missing.returncode == 1
+    assert "livekit-server not found" in missing.stderr, missing.stderr
+    assert str(user_data / "godot-livekit" / "bin") in missing.stderr

@@ -1,0 +1,11 @@
+"""The modules behind ``build.py`` (standard library only: they run before any install).
+
+- ``common``: repository paths, ``BuildError``, running commands.
+- ``environment``: ``.venv``, the project's dependencies, the wheelhouse, Xvfb.
+- ``server``: find or build the pinned livekit-server.
+- ``netns``: the private network namespace tests, demo, bench and soak run in.
+- ``packaging``: the addon zip and ``install`` into a py4godot project.
+- ``lint``: ruff, gdlint/gdparse.
+- ``commands``: one function per ``build.py`` subcommand.
+- ``cli``: the option and subcommand declarations ``build.py`` is made of.
+"""
