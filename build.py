@@ -10,6 +10,7 @@ keywords, and by default the value is forwarded to the tool the subcommand runs
     python build.py setup                  # .venv + pip install -e '.[dev]' + livekit-server
     python build.py test -- -k rpc -x      # pytest inside a private network namespace
     python build.py demo [--url U ...]     # scripted demo (local embedded server by default)
+    python build.py export --preset Linux --out DIR   # exported game + py4godot beside it
 """
 
 from __future__ import annotations
@@ -66,6 +67,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "addon + core into a Godot project with py4godot",
         (
             Option("--project", forward=False, required=True, help="Godot project with py4godot"),
+            Option("--wheelhouse", forward=False, help="install offline from these wheels"),
+        ),
+    ),
+    "export": Subcommand(
+        commands.run_export,
+        "export a preset (Godot step with $GODOT) and lay out py4godot beside it",
+        (
+            Option("--preset", forward=False, required=True, help="name in export_presets.cfg"),
+            Option("--out", forward=False, required=True, help="folder for the exported game"),
+            Option("--project", forward=False, help="Godot project (default: this checkout)"),
             Option("--wheelhouse", forward=False, help="install offline from these wheels"),
         ),
     ),

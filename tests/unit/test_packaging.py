@@ -10,6 +10,7 @@ index) pip installs from .tools/wheelhouse, which `build.py test` fills beforeha
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from godot_livekit_dev.build_tools.export import Preset, read_presets
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build.py"
@@ -30,6 +32,7 @@ PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
 INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-linux64"
 INTERPRETER_DIR = Path("addons/py4godot") / INTERPRETER_NAME / "python"
 WINDOWS_INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-windows64"
+LINUX_BINARY = "godot-livekit-demos.x86_64"
 GET_PIP_STAND_IN = """\
 # Stand-in for py4godot's get_pip.py: bootstrap pip from the standard library.
 import ensurepip
@@ -278,3 +281,251 @@ def test_install_into_simulated_py4godot_project(tmp_path: Path) -> None:
     assert missing.returncode == 1
     assert "livekit-server not found" in missing.stderr, missing.stderr
     assert str(user_data / "godot-livekit" / "bin") in missing.stderr
+
+
+# --------------------------------------------------------------------------- export
+
+
+def write_game(project: Path) -> None:
+    """A small game: an autoload, a scene with a Python script that imports project modules,
+    a GDScript that loads another script by path, files nobody uses, and a stale copy of
+    the addon (export writes the current one)."""
+    shutil.copy(REPO / "export_presets.cfg", project / "export_presets.cfg")
+    (project / "project.godot").write_text(
+        textwrap.dedent(
+            """\
+            config_version=5
+
+            [application]
+
+            config/name="t"
+            run/main_scene="res://main.tscn"
+
+            [autoload]
+
+            Net="*res://autoload/net.py"
+            LiveKitPoller="*res://addons/godot_livekit/LiveKitPoller.py"
+            """
+        )
+    )
+    (project / "main.tscn").write_text(
+        textwrap.dedent(
+            """\
+            [gd_scene load_steps=3 format=3]
+
+            [ext_resource type="Script" path="res://scripts/player.py" id="1_player"]
+            [ext_resource type="Script" path="res://scripts/hud.gd" id="2_hud"]
+
+            [node name="Main" type="Node2D"]
+            script = ExtResource("1_player")
+            """
+        )
+    )
+    files = {
+        "autoload/net.py": "import json\n",
+        "scripts/player.py": (
+            "from scripts.helpers.util import double\nfrom . import sibling\n"
+            "VALUE = double(sibling.BASE)\n"
+        ),
+        "scripts/sibling.py": "BASE = 21\n",
+        "scripts/helpers/__init__.py": "",
+        "scripts/helpers/.gdignore": "",
+        "scripts/helpers/util.py": "def double(x):\n    return 2 * x\n",
+        "scripts/hud.gd": 'extends Node\nconst WEAPON = "res://scripts/weapon.py"\n',
+        "scripts/weapon.py": "import os\n",
+        "tools/dev_only.py": "print('not shipped')\n",
+        "tests/test_game.py": "def test_nothing():\n    pass\n",
+        "addons/godot_livekit/stale.py": "OLD = True\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+
+def files_under(root: Path, skip: Path) -> list[Path]:
+    return [p.relative_to(root) for p in root.rglob("*") if p.is_file() and skip not in p.parents]
+
+
+@pytest.mark.timeout(900)
+def test_export_lays_out_py4godot_beside_a_hand_made_export(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    write_game(project)
+    make_py4godot(project)
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / LINUX_BINARY).write_bytes(b"\x7fELF simulated Godot export")
+    (out / "godot-livekit-demos.pck").write_bytes(b"GDPC simulated pack")
+    env = {k: v for k, v in os.environ.items() if k != "GODOT"}
+
+    args = ["export", "--preset", "Linux", "--out", str(out), "--project", str(project)]
+    result = build(*args, *wheelhouse_args(), timeout=840, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skipped Godot's export step" in result.stdout
+
+    # Godot's output is left as it was; the project itself is not changed
+    assert (out / LINUX_BINARY).read_bytes() == b"\x7fELF simulated Godot export"
+    assert not (project / "addons" / "godot_livekit" / "LiveKitRoom.py").exists()
+    untouched = run_in(project / INTERPRETER_DIR / "bin" / "python3", "import numpy", tmp_path)
+    assert untouched.returncode != 0, "export installs into the exported copy only"
+
+    # py4godot: its addon files and the Linux interpreter only, with our dependencies in it
+    py4godot = out / "addons" / "py4godot"
+    assert (py4godot / "python.gdextension").is_file()
+    assert (py4godot / INTERPRETER_NAME / "python" / "bin" / "python3").exists()
+    assert not (py4godot / WINDOWS_INTERPRETER_NAME).exists()
+    exported_python = py4godot / INTERPRETER_NAME / "python" / "bin" / "python3"
+    check = run_in(
+        exported_python,
+        "import godot_livekit, livekit.rtc, numpy, mss, scripts.player as p;"
+        "print(godot_livekit.__file__); print(p.VALUE)",
+        out,
+    )
+    assert check.returncode == 0, check.stderr
+    assert str(py4godot / INTERPRETER_NAME) in check.stdout.splitlines()[0]
+    assert check.stdout.splitlines()[1] == "42", "the script's project imports resolve"
+
+    # our addon as `install` lays it out (the stale copy replaced), with the core copy
+    exported_addon = out / "addons" / "godot_livekit"
+    for path in source_files(ADDON):
+        assert (exported_addon / path.relative_to(ADDON)).is_file(), path
+    for path in source_files(CORE):
+        assert (exported_addon / "lib" / "godot_livekit" / path.relative_to(CORE)).is_file()
+    assert (exported_addon / "lib" / ".gdignore").is_file()
+    assert not (exported_addon / "stale.py").exists()
+
+    # every .py script the project uses, at its res:// path; nothing else of the project
+    shipped = {p.as_posix() for p in files_under(out, py4godot) if "addons" not in p.parts}
+    assert shipped == {
+        LINUX_BINARY,
+        "godot-livekit-demos.pck",
+        "launch-godot-livekit-demos.sh",
+        "autoload/net.py",
+        "scripts/player.py",
+        "scripts/sibling.py",
+        "scripts/helpers/__init__.py",
+        "scripts/helpers/util.py",
+        "scripts/weapon.py",
+    }, sorted(shipped)
+
+    # nothing from the repository's tests, benchmarks or developer tools
+    outside_interpreter = files_under(out, py4godot / INTERPRETER_NAME)
+    assert not [p for p in outside_interpreter if set(p.parts) & DEV_ONLY_PARTS]
+    assert not [p for p in outside_interpreter if p.name in {"build.py", "pyproject.toml"}]
+    site_packages = next((py4godot / INTERPRETER_NAME / "python" / "lib").glob("python3*"))
+    installed = {p.name for p in (site_packages / "site-packages").iterdir()}
+    assert "godot_livekit" in installed and not installed & DEV_ONLY_PARTS, sorted(installed)
+    assert not list((site_packages / "site-packages").rglob("godot_livekit_dev"))
+
+    launcher = out / "launch-godot-livekit-demos.sh"
+    assert os.access(launcher, os.X_OK)
+    assert 'cd "$(dirname "$0")"' in launcher.read_text()
+    assert f'exec "./{LINUX_BINARY}"' in launcher.read_text()
+
+
+def fake_godot(tmp_path: Path, exit_code: int) -> tuple[Path, Path]:
+    """A stand-in for the Godot binary: records its arguments, writes the binary it is
+    asked to export (last argument) and exits with `exit_code`."""
+    record = tmp_path / "godot-args.txt"
+    godot = tmp_path / "godot"
+    godot.write_text(
+        textwrap.dedent(
+            f"""\
+            #!/bin/sh
+            for arg in "$@"; do printf '%s\\n' "$arg"; done > "{record}"
+            for last in "$@"; do :; done
+            [ {exit_code} -eq 0 ] && printf 'exported' > "$last"
+            exit {exit_code}
+            """
+        )
+    )
+    godot.chmod(0o755)
+    return godot, record
+
+
+@pytest.mark.parametrize("godot_exit", [0, 3])
+def test_export_runs_godot_headless_first(tmp_path: Path, godot_exit: int) -> None:
+    project = make_project(tmp_path)
+    write_game(project)  # no py4godot: the layout step fails after Godot's step
+    godot, record = fake_godot(tmp_path, godot_exit)
+    out = tmp_path / "export"
+    result = build(
+        "export",
+        "--preset",
+        "Linux",
+        "--out",
+        str(out),
+        "--project",
+        str(project),
+        env={**os.environ, "GODOT": str(godot)},
+    )
+    assert result.returncode != 0
+    expected = ["--headless", "--path", str(project), "--export-release", "Linux"]
+    assert record.read_text().splitlines() == [*expected, str(out / LINUX_BINARY)]
+    if godot_exit:
+        assert "Godot's export failed (exit 3)" in result.stderr, result.stderr
+    else:
+        assert (out / LINUX_BINARY).read_text() == "exported"
+        assert "py4godot is not installed" in result.stderr, result.stderr
+    assert not (out / "addons").exists(), "nothing laid out"
+
+
+def test_export_names_the_presets_it_knows(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    write_game(project)
+    result = build(
+        "export", "--preset", "Amiga", "--out", str(tmp_path / "o"), "--project", str(project)
+    )
+    assert result.returncode != 0
+    assert "no export preset named 'Amiga'" in result.stderr
+    assert "'Linux'" in result.stderr and "'Windows Desktop'" in result.stderr
+
+
+def test_repo_presets_export_the_demos_for_linux_and_windows() -> None:
+    presets = {p.name: p for p in read_presets(REPO / "export_presets.cfg")}
+    assert presets == {
+        "Linux": Preset("Linux", "Linux", f"build/export/linux/{LINUX_BINARY}", "x86_64"),
+        "Windows Desktop": Preset(
+            "Windows Desktop",
+            "Windows Desktop",
+            "build/export/windows/godot-livekit-demos.exe",
+            "x86_64",
+        ),
+    }
+    assert presets["Linux"].target.interpreter_glob == "cpython-*-linux64"
+    assert presets["Windows Desktop"].target.interpreter_glob == "cpython-*-windows64"
+    project = (REPO / "project.godot").read_text()
+    assert 'run/main_scene="res://demo_scenes/launcher.tscn"' in project
+
+
+@pytest.mark.timeout(600)
+def test_export_for_windows_installs_windows_wheels(tmp_path: Path) -> None:
+    """An interpreter this machine cannot run gets the target platform's wheels through the
+    host's pip; offline, with only Linux wheels at hand, pip says which one is missing."""
+    if not WHEELHOUSE.is_dir():
+        pytest.fail(f"{WHEELHOUSE} is missing: run `python build.py test`", pytrace=False)
+    build_only = tmp_path / "wheels"
+    build_only.mkdir()
+    for wheel in WHEELHOUSE.glob("*.whl"):
+        if wheel.name.startswith(("setuptools-", "wheel-", "packaging-")):
+            shutil.copy(wheel, build_only)
+    project = make_project(tmp_path)
+    write_game(project)
+    make_py4godot(project)
+    out = tmp_path / "export"
+    result = build(
+        "export",
+        "--preset",
+        "Windows Desktop",
+        "--out",
+        str(out),
+        "--project",
+        str(project),
+        "--wheelhouse",
+        str(build_only),
+        timeout=540,
+    )
+    assert result.returncode != 0
+    assert f"pip install godot-livekit for {WINDOWS_INTERPRETER_NAME}" in result.stdout
+    assert "No matching distribution found" in result.stderr, result.stderr
+    assert (out / "addons" / "py4godot" / WINDOWS_INTERPRETER_NAME / "python").is_dir()
+    assert not (out / "addons" / "py4godot" / INTERPRETER_NAME).exists()

@@ -5,6 +5,7 @@
 - ``server``: find or build the pinned livekit-server.
 - ``netns``: the private network namespace tests, demo, bench and soak run in.
 - ``packaging``: the addon zip and ``install`` into a py4godot project.
+- ``export``: lay out what py4godot needs beside an exported game.
 - ``lint``: ruff, gdlint/gdparse.
 - ``commands``: one function per ``build.py`` subcommand.
 - ``cli``: the option and subcommand declarations ``build.py`` is made of.

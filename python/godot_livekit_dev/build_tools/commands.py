@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import environment, lint, netns, packaging
+from . import environment, export, lint, netns, packaging
 from .cli import Invocation
-from .common import VENV_PYTHON, exec_command, say, venv_module_command
+from .common import REPO_ROOT, VENV_PYTHON, exec_command, say, venv_module_command
 from .server import SERVER_BIN_ENV
 
 
@@ -76,6 +76,19 @@ def install(call: Invocation) -> int:
     """`install --project PATH`: the addon into PATH/addons, the core into py4godot's Python."""
     project = packaging.checked_project(call.args.project)
     packaging.install_into_project(project, packaging.checked_wheelhouse(call.args.wheelhouse))
+    return 0
+
+
+def run_export(call: Invocation) -> int:
+    """`export --preset NAME --out DIR`: Godot's export (with $GODOT), then py4godot beside it."""
+    project = packaging.checked_project(call.args.project or REPO_ROOT)
+    export.export(
+        project,
+        call.args.preset,
+        Path(call.args.out).expanduser().resolve(),
+        packaging.checked_wheelhouse(call.args.wheelhouse),
+        os.environ.get(export.GODOT_ENV) or None,
+    )
     return 0
 
 
