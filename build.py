@@ -56,7 +56,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             Option("--ttl", type=int, help="lifetime in seconds"),
         ),
     ),
-    "lint": Subcommand(commands.run_lint, "ruff, gdparse, gdlint"),
+    "lint": Subcommand(commands.run_lint, "ruff, gdparse, gdlint, mypy"),
     "package": Subcommand(
         commands.package,
         "zip the addon into dist/",

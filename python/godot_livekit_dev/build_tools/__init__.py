@@ -6,7 +6,7 @@
 - ``netns``: the private network namespace tests, demo, bench and soak run in.
 - ``packaging``: the addon zip and ``install`` into a py4godot project.
 - ``export``: lay out what py4godot needs beside an exported game.
-- ``lint``: ruff, gdlint/gdparse.
+- ``lint``: ruff, gdlint/gdparse, mypy.
 - ``commands``: one function per ``build.py`` subcommand.
 - ``cli``: the option and subcommand declarations ``build.py`` is made of.
 """

@@ -59,7 +59,7 @@ def soak(call: Invocation) -> int:
 
 
 def run_lint(_call: Invocation) -> int:
-    """`lint`: ruff, ruff format --check, gdparse, gdlint."""
+    """`lint`: ruff, ruff format --check, gdparse, gdlint, mypy."""
     environment.setup()
     return lint.lint()
 

@@ -1,4 +1,4 @@
-"""`build.py lint`: ruff (check + format), gdparse + gdlint."""
+"""`build.py lint`: ruff (check + format), gdparse + gdlint, and mypy (strict)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def lint_steps() -> list[tuple[str, Command]]:
         steps.append(
             (f"gdlint over {len(gd_files)} GDScript file(s)", [VENV_BIN / "gdlint", *gd_files])
         )
+    # The modules mypy checks are listed in pyproject.toml ([tool.mypy] files).
+    steps.append(("mypy --strict (files from [tool.mypy])", [VENV_BIN / "mypy"]))
     return steps
 
 
