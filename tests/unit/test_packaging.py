@@ -1,7 +1,7 @@
-"""`build.py package` and `build.py install` (real subprocesses, no Godot).
+"""`build.py package`, `install` and `export` (real subprocesses and pip, no Godot).
 
-The install test builds a simulated py4godot project: a venv made with the current
-interpreter AT addons/py4godot/cpython-3.11-linux/python/ (so its bin/python3 sits where
+The install and export tests build a simulated py4godot project: a venv made with the current
+interpreter AT addons/py4godot/cpython-<version>-linux64/python/ (so its bin/python3 sits where
 py4godot keeps its embedded interpreter), without pip, next to a get_pip.py stand-in that
 bootstraps pip with ensurepip. Inside `python build.py test` (a network namespace with no
 index) pip installs from .tools/wheelhouse, which `build.py test` fills beforehand.
@@ -10,6 +10,7 @@ index) pip installs from .tools/wheelhouse, which `build.py test` fills beforeha
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from godot_livekit_dev.build_tools.export import Preset, read_presets
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "build.py"
@@ -26,21 +28,29 @@ CORE = REPO / "python" / "godot_livekit"
 WHEELHOUSE = REPO / ".tools" / "wheelhouse"
 ADDON_PREFIX = "addons/godot_livekit/"
 CORE_PREFIX = "addons/godot_livekit/lib/godot_livekit/"
-INTERPRETER_DIR = Path("addons/py4godot/cpython-3.11-linux/python")
+PYTHON_VERSION = "{}.{}.{}".format(*sys.version_info[:3])
+INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-linux64"
+INTERPRETER_DIR = Path("addons/py4godot") / INTERPRETER_NAME / "python"
+WINDOWS_INTERPRETER_NAME = f"cpython-{PYTHON_VERSION}-windows64"
+LINUX_BINARY = "godot-livekit-demos.x86_64"
 GET_PIP_STAND_IN = """\
 # Stand-in for py4godot's get_pip.py: bootstrap pip from the standard library.
 import ensurepip
 
 ensurepip.bootstrap(upgrade=True)
 """
+# Top-level names that must never reach a user's project or an exported game.
+DEV_ONLY_PARTS = {"tests", "bench", "godot_livekit_dev", ".venv", ".tools", "build_tools"}
 
 
 def version() -> str:
     with (REPO / "pyproject.toml").open("rb") as handle:
-        return tomllib.load(handle)["project"]["version"]
+        return str(tomllib.load(handle)["project"]["version"])
 
 
-def build(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def build(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run build.py with this interpreter; output captured."""
     return subprocess.run(
         [sys.executable, str(BUILD), *args],
@@ -48,6 +58,7 @@ def build(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=timeout,
+        env=env,
     )
 
 
@@ -66,6 +77,46 @@ def make_project(tmp_path: Path) -> Path:
     return project
 
 
+def make_py4godot(project: Path) -> Path:
+    """A simulated py4godot release in PROJECT/addons/py4godot; returns its python3."""
+    interpreter = project / INTERPRETER_DIR
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(interpreter)], check=True, timeout=120
+    )
+    py4godot = project / "addons" / "py4godot"
+    (py4godot / "get_pip.py").write_text(GET_PIP_STAND_IN)
+    (py4godot / "python.gdextension").write_text('[configuration]\nentry_symbol="x"\n')
+    (interpreter.parent / ".gdignore").write_text("")
+    windows = py4godot / WINDOWS_INTERPRETER_NAME / "python"
+    windows.mkdir(parents=True)
+    (windows / "python.exe").write_bytes(b"MZ not runnable here")
+    return interpreter / "bin" / "python3"
+
+
+def wheelhouse_args() -> list[str]:
+    """--wheelhouse when the wheels exist; a clear failure where no index is reachable."""
+    if WHEELHOUSE.is_dir():
+        return ["--wheelhouse", str(WHEELHOUSE)]
+    if os.environ.get("GODOT_LIVEKIT_NETNS") == "1":
+        pytest.fail(
+            f"{WHEELHOUSE} is missing and this network namespace reaches no package index: "
+            "run the suite with `python build.py test` (it collects the wheels first)",
+            pytrace=False,
+        )
+    return []
+
+
+def run_in(python: Path, code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(python), "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env} if env else None,
+    )
+
+
 # -------------------------------------------------------------------------- package
 
 
@@ -77,7 +128,7 @@ def test_package_builds_the_addon_zip() -> None:
     with zipfile.ZipFile(archive) as zipped:
         assert zipped.testzip() is None
         names = set(zipped.namelist())
-        readme = zipped.read(ADDON_PREFIX + "INSTALL.md").decode()
+        notes = zipped.read(ADDON_PREFIX + "INSTALL.md")
     assert all(name.startswith(ADDON_PREFIX) for name in names), sorted(names)[:5]
     assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", ".pyo"))]
     for path in source_files(ADDON):
@@ -91,12 +142,15 @@ def test_package_builds_the_addon_zip() -> None:
         "LiveKitPoller.py",
         "LiveKitRoom.py",
         "lib/godot_livekit/__init__.py",
+        "lib/godot_livekit/tools/devserver.py",
         "lib/.gdignore",
     ):
         assert ADDON_PREFIX + needed in names, needed
-    assert "build.py install --project" in readme and version() in readme
+    # the install notes are the addon's own file, shipped as written
+    assert notes == (ADDON / "INSTALL.md").read_bytes()
+    assert b"build.py install --project" in notes and b"godot_livekit.tools.devserver" in notes
     # developer tools and test data stay out of what users install
-    assert not [n for n in names if "godot_livekit_dev" in n or n.endswith(".json")]
+    assert not [n for n in names if set(n.split("/")) & DEV_ONLY_PARTS or n.endswith(".json")]
     assert not [n for n in names if n.endswith(("/reference.py", "/demo.py", "/soak.py"))]
 
 
@@ -171,24 +225,8 @@ def test_install_reports_pip_errors(tmp_path: Path) -> None:
 @pytest.mark.timeout(900)
 def test_install_into_simulated_py4godot_project(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    interpreter = project / INTERPRETER_DIR
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", str(interpreter)], check=True, timeout=120
-    )
-    python3 = interpreter / "bin" / "python3"
-    assert python3.is_file()
-    (project / "addons" / "py4godot" / "get_pip.py").write_text(GET_PIP_STAND_IN)
-
-    args = ["install", "--project", str(project)]
-    if WHEELHOUSE.is_dir():
-        args += ["--wheelhouse", str(WHEELHOUSE)]
-    elif os.environ.get("GODOT_LIVEKIT_NETNS") == "1":
-        pytest.fail(
-            f"{WHEELHOUSE} is missing and this network namespace reaches no package index: "
-            "run the suite with `python build.py test` (it collects the wheels first)",
-            pytrace=False,
-        )
-    result = build(*args, timeout=840)
+    python3 = make_py4godot(project)
+    result = build("install", "--project", str(project), *wheelhouse_args(), timeout=840)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "installing pip" in result.stdout, "get_pip.py was not used"
 
@@ -204,16 +242,290 @@ def test_install_into_simulated_py4godot_project(tmp_path: Path) -> None:
         assert (installed / name).is_file(), name
     assert not list(installed.rglob("__pycache__"))
 
-    check = subprocess.run(
-        [
-            str(python3),
-            "-c",
-            "import godot_livekit, livekit.rtc, numpy; print(godot_livekit.__file__)",
-        ],
+    check = run_in(
+        python3, "import godot_livekit, livekit.rtc, numpy; print(godot_livekit.__file__)", tmp_path
+    )
+    assert check.returncode == 0, check.stderr
+    assert str(project / INTERPRETER_DIR) in check.stdout, "imported from py4godot's site-packages"
+
+    # The editor dock runs the dev tools through this interpreter, with no checkout around.
+    bin_dir = python3.parent
+    token = subprocess.run(
+        [str(bin_dir / "godot-livekit-token"), "--identity", "player", "--room", "dev-room"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
+    )
+    assert token.returncode == 0, token.stderr
+    assert token.stdout.startswith("eyJ") and token.stdout.count(".") == 2
+    for command in (
+        [str(python3), "-m", "godot_livekit.tools.devserver", "--help"],
+        [str(bin_dir / "godot-livekit-dev-server"), "--help"],
+    ):
+        shown = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0 and "--port" in shown.stdout, shown.stderr
+
+    # Without a binary anywhere it names every place it looked, the per-user folder included.
+    user_data = tmp_path / "user-data"
+    env = {k: v for k, v in os.environ.items() if k != "LIVEKIT_SERVER_BIN"}
+    env.update(PATH="/usr/bin:/bin", XDG_DATA_HOME=str(user_data), HOME=str(tmp_path))
+    missing = subprocess.run(
+        [str(python3), "-m", "godot_livekit.tools.devserver", "--port", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert missing.returncode == 1
+    assert "livekit-server not found" in missing.stderr, missing.stderr
+    assert str(user_data / "godot-livekit" / "bin") in missing.stderr
+
+
+# --------------------------------------------------------------------------- export
+
+
+def write_game(project: Path) -> None:
+    """A small game: an autoload, a scene with a Python script that imports project modules,
+    a GDScript that loads another script by path, files nobody uses, and a stale copy of
+    the addon (export writes the current one)."""
+    shutil.copy(REPO / "export_presets.cfg", project / "export_presets.cfg")
+    (project / "project.godot").write_text(
+        textwrap.dedent(
+            """\
+            config_version=5
+
+            [application]
+
+            config/name="t"
+            run/main_scene="res://main.tscn"
+
+            [autoload]
+
+            Net="*res://autoload/net.py"
+            LiveKitPoller="*res://addons/godot_livekit/LiveKitPoller.py"
+            """
+        )
+    )
+    (project / "main.tscn").write_text(
+        textwrap.dedent(
+            """\
+            [gd_scene load_steps=3 format=3]
+
+            [ext_resource type="Script" path="res://scripts/player.py" id="1_player"]
+            [ext_resource type="Script" path="res://scripts/hud.gd" id="2_hud"]
+
+            [node name="Main" type="Node2D"]
+            script = ExtResource("1_player")
+            """
+        )
+    )
+    files = {
+        "autoload/net.py": "import json\n",
+        "scripts/player.py": (
+            "from scripts.helpers.util import double\nfrom . import sibling\n"
+            "VALUE = double(sibling.BASE)\n"
+        ),
+        "scripts/sibling.py": "BASE = 21\n",
+        "scripts/helpers/__init__.py": "",
+        "scripts/helpers/.gdignore": "",
+        "scripts/helpers/util.py": "def double(x):\n    return 2 * x\n",
+        "scripts/hud.gd": 'extends Node\nconst WEAPON = "res://scripts/weapon.py"\n',
+        "scripts/weapon.py": "import os\n",
+        "tools/dev_only.py": "print('not shipped')\n",
+        "tests/test_game.py": "def test_nothing():\n    pass\n",
+        "addons/godot_livekit/stale.py": "OLD = True\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+
+def files_under(root: Path, skip: Path) -> list[Path]:
+    return [p.relative_to(root) for p in root.rglob("*") if p.is_file() and skip not in p.parents]
+
+
+@pytest.mark.timeout(900)
+def test_export_lays_out_py4godot_beside_a_hand_made_export(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    write_game(project)
+    make_py4godot(project)
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / LINUX_BINARY).write_bytes(b"\x7fELF simulated Godot export")
+    (out / "godot-livekit-demos.pck").write_bytes(b"GDPC simulated pack")
+    env = {k: v for k, v in os.environ.items() if k != "GODOT"}
+
+    args = ["export", "--preset", "Linux", "--out", str(out), "--project", str(project)]
+    result = build(*args, *wheelhouse_args(), timeout=840, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "skipped Godot's export step" in result.stdout
+
+    # Godot's output is left as it was; the project itself is not changed
+    assert (out / LINUX_BINARY).read_bytes() == b"\x7fELF simulated Godot export"
+    assert not (project / "addons" / "godot_livekit" / "LiveKitRoom.py").exists()
+    untouched = run_in(project / INTERPRETER_DIR / "bin" / "python3", "import numpy", tmp_path)
+    assert untouched.returncode != 0, "export installs into the exported copy only"
+
+    # py4godot: its addon files and the Linux interpreter only, with our dependencies in it
+    py4godot = out / "addons" / "py4godot"
+    assert (py4godot / "python.gdextension").is_file()
+    assert (py4godot / INTERPRETER_NAME / "python" / "bin" / "python3").exists()
+    assert not (py4godot / WINDOWS_INTERPRETER_NAME).exists()
+    exported_python = py4godot / INTERPRETER_NAME / "python" / "bin" / "python3"
+    check = run_in(
+        exported_python,
+        "import godot_livekit, livekit.rtc, numpy, mss, scripts.player as p;"
+        "print(godot_livekit.__file__); print(p.VALUE)",
+        out,
     )
     assert check.returncode == 0, check.stderr
-    assert str(interpreter) in check.stdout, "imported from py4godot's site-packages"
+    assert str(py4godot / INTERPRETER_NAME) in check.stdout.splitlines()[0]
+    assert check.stdout.splitlines()[1] == "42", "the script's project imports resolve"
+
+    # our addon as `install` lays it out (the stale copy replaced), with the core copy
+    exported_addon = out / "addons" / "godot_livekit"
+    for path in source_files(ADDON):
+        assert (exported_addon / path.relative_to(ADDON)).is_file(), path
+    for path in source_files(CORE):
+        assert (exported_addon / "lib" / "godot_livekit" / path.relative_to(CORE)).is_file()
+    assert (exported_addon / "lib" / ".gdignore").is_file()
+    assert not (exported_addon / "stale.py").exists()
+
+    # every .py script the project uses, at its res:// path; nothing else of the project
+    shipped = {p.as_posix() for p in files_under(out, py4godot) if "addons" not in p.parts}
+    assert shipped == {
+        LINUX_BINARY,
+        "godot-livekit-demos.pck",
+        "launch-godot-livekit-demos.sh",
+        "autoload/net.py",
+        "scripts/player.py",
+        "scripts/sibling.py",
+        "scripts/helpers/__init__.py",
+        "scripts/helpers/util.py",
+        "scripts/weapon.py",
+    }, sorted(shipped)
+
+    # nothing from the repository's tests, benchmarks or developer tools
+    outside_interpreter = files_under(out, py4godot / INTERPRETER_NAME)
+    assert not [p for p in outside_interpreter if set(p.parts) & DEV_ONLY_PARTS]
+    assert not [p for p in outside_interpreter if p.name in {"build.py", "pyproject.toml"}]
+    site_packages = next((py4godot / INTERPRETER_NAME / "python" / "lib").glob("python3*"))
+    installed = {p.name for p in (site_packages / "site-packages").iterdir()}
+    assert "godot_livekit" in installed and not installed & DEV_ONLY_PARTS, sorted(installed)
+    assert not list((site_packages / "site-packages").rglob("godot_livekit_dev"))
+
+    launcher = out / "launch-godot-livekit-demos.sh"
+    assert os.access(launcher, os.X_OK)
+    assert 'cd "$(dirname "$0")"' in launcher.read_text()
+    assert f'exec "./{LINUX_BINARY}"' in launcher.read_text()
+
+
+def fake_godot(tmp_path: Path, exit_code: int) -> tuple[Path, Path]:
+    """A stand-in for the Godot binary: records its arguments, writes the binary it is
+    asked to export (last argument) and exits with `exit_code`."""
+    record = tmp_path / "godot-args.txt"
+    godot = tmp_path / "godot"
+    godot.write_text(
+        textwrap.dedent(
+            f"""\
+            #!/bin/sh
+            for arg in "$@"; do printf '%s\\n' "$arg"; done > "{record}"
+            for last in "$@"; do :; done
+            [ {exit_code} -eq 0 ] && printf 'exported' > "$last"
+            exit {exit_code}
+            """
+        )
+    )
+    godot.chmod(0o755)
+    return godot, record
+
+
+@pytest.mark.parametrize("godot_exit", [0, 3])
+def test_export_runs_godot_headless_first(tmp_path: Path, godot_exit: int) -> None:
+    project = make_project(tmp_path)
+    write_game(project)  # no py4godot: the layout step fails after Godot's step
+    godot, record = fake_godot(tmp_path, godot_exit)
+    out = tmp_path / "export"
+    result = build(
+        "export",
+        "--preset",
+        "Linux",
+        "--out",
+        str(out),
+        "--project",
+        str(project),
+        env={**os.environ, "GODOT": str(godot)},
+    )
+    assert result.returncode != 0
+    expected = ["--headless", "--path", str(project), "--export-release", "Linux"]
+    assert record.read_text().splitlines() == [*expected, str(out / LINUX_BINARY)]
+    if godot_exit:
+        assert "Godot's export failed (exit 3)" in result.stderr, result.stderr
+    else:
+        assert (out / LINUX_BINARY).read_text() == "exported"
+        assert "py4godot is not installed" in result.stderr, result.stderr
+    assert not (out / "addons").exists(), "nothing laid out"
+
+
+def test_export_names_the_presets_it_knows(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    write_game(project)
+    result = build(
+        "export", "--preset", "Amiga", "--out", str(tmp_path / "o"), "--project", str(project)
+    )
+    assert result.returncode != 0
+    assert "no export preset named 'Amiga'" in result.stderr
+    assert "'Linux'" in result.stderr and "'Windows Desktop'" in result.stderr
+
+
+def test_repo_presets_export_the_demos_for_linux_and_windows() -> None:
+    presets = {p.name: p for p in read_presets(REPO / "export_presets.cfg")}
+    assert presets == {
+        "Linux": Preset("Linux", "Linux", f"build/export/linux/{LINUX_BINARY}", "x86_64"),
+        "Windows Desktop": Preset(
+            "Windows Desktop",
+            "Windows Desktop",
+            "build/export/windows/godot-livekit-demos.exe",
+            "x86_64",
+        ),
+    }
+    assert presets["Linux"].target.interpreter_glob == "cpython-*-linux64"
+    assert presets["Windows Desktop"].target.interpreter_glob == "cpython-*-windows64"
+    project = (REPO / "project.godot").read_text()
+    assert 'run/main_scene="res://demo_scenes/launcher.tscn"' in project
+
+
+@pytest.mark.timeout(600)
+def test_export_for_windows_installs_windows_wheels(tmp_path: Path) -> None:
+    """An interpreter this machine cannot run gets the target platform's wheels through the
+    host's pip; offline, with only Linux wheels at hand, pip says which one is missing."""
+    if not WHEELHOUSE.is_dir():
+        pytest.fail(f"{WHEELHOUSE} is missing: run `python build.py test`", pytrace=False)
+    build_only = tmp_path / "wheels"
+    build_only.mkdir()
+    for wheel in WHEELHOUSE.glob("*.whl"):
+        if wheel.name.startswith(("setuptools-", "wheel-", "packaging-")):
+            shutil.copy(wheel, build_only)
+    project = make_project(tmp_path)
+    write_game(project)
+    make_py4godot(project)
+    out = tmp_path / "export"
+    result = build(
+        "export",
+        "--preset",
+        "Windows Desktop",
+        "--out",
+        str(out),
+        "--project",
+        str(project),
+        "--wheelhouse",
+        str(build_only),
+        timeout=540,
+    )
+    assert result.returncode != 0
+    assert f"pip install godot-livekit for {WINDOWS_INTERPRETER_NAME}" in result.stdout
+    assert "No matching distribution found" in result.stderr, result.stderr
+    assert (out / "addons" / "py4godot" / WINDOWS_INTERPRETER_NAME / "python").is_dir()
+    assert not (out / "addons" / "py4godot" / INTERPRETER_NAME).exists()

@@ -4,9 +4,12 @@
 (explicit node IP, no external-IP discovery, STUN pointed at a local address) and waits
 until its HTTP endpoint answers.
 
-    python -m godot_livekit.tools.devserver [--port 7880]
+    python -m godot_livekit.tools.devserver [--port 7880]     # or: godot-livekit-dev-server
 
-runs one in the foreground and prints the URL and a ready-to-paste dev token.
+runs one in the foreground and prints the URL and a ready-to-paste dev token. It works from
+an installed package (py4godot's interpreter, any venv) with no checkout around; the binary
+is found by `find_server_binary`: $LIVEKIT_SERVER_BIN, PATH, the per-user folder
+(`user_server_dir`), then a godot-livekit checkout's .tools/bin.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ logger = logging.getLogger(__name__)
 SERVER_BIN_ENV = "LIVEKIT_SERVER_BIN"
 SERVER_BINARY_NAME = "livekit-server"
 REPO_CACHED_BINARY = Path(".tools") / "bin" / SERVER_BINARY_NAME
+USER_DATA_DIR_NAME = "godot-livekit"
 READY_POLL_INTERVAL = 0.05
 READY_REQUEST_TIMEOUT = 0.5
 FORCE_STOP_AFTER = 0.5
@@ -55,6 +59,30 @@ def _is_executable_file(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 
 
+def user_server_dir() -> Path:
+    """The per-user folder searched for livekit-server.
+
+    ``$XDG_DATA_HOME/godot-livekit/bin`` (default ``~/.local/share/godot-livekit/bin``) on
+    Linux, ``~/Library/Application Support/godot-livekit/bin`` on macOS and
+    ``%LOCALAPPDATA%\\godot-livekit\\bin`` on Windows.
+    """
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / USER_DATA_DIR_NAME / "bin"
+
+
+def _binary_in(folder: Path) -> Path | None:
+    """livekit-server (livekit-server.exe on Windows) in `folder`, if executable."""
+    for name in (SERVER_BINARY_NAME, SERVER_BINARY_NAME + ".exe"):
+        if _is_executable_file(folder / name):
+            return folder / name
+    return None
+
+
 def _repo_roots() -> list[Path]:
     """Checkouts of this project above this file and above the working directory."""
     roots: list[Path] = []
@@ -67,8 +95,19 @@ def _repo_roots() -> list[Path]:
     return roots
 
 
+def server_search_places() -> list[str]:
+    """Where find_server_binary looks, in order (for messages)."""
+    return [
+        f"${SERVER_BIN_ENV}",
+        f"{SERVER_BINARY_NAME} on PATH",
+        str(user_server_dir()),
+        f"<godot-livekit checkout>/{REPO_CACHED_BINARY.parent.as_posix()}",
+    ]
+
+
 def find_server_binary() -> Path | None:
-    """livekit-server from $LIVEKIT_SERVER_BIN, PATH, or <repo>/.tools/bin; None if absent."""
+    """livekit-server from $LIVEKIT_SERVER_BIN, PATH, the per-user folder, or a checkout's
+    .tools/bin; None if absent."""
     from_env = os.environ.get(SERVER_BIN_ENV)
     if from_env:
         if _is_executable_file(Path(from_env)):
@@ -77,10 +116,13 @@ def find_server_binary() -> Path | None:
     on_path = shutil.which(SERVER_BINARY_NAME)
     if on_path:
         return Path(on_path)
-    for root in _repo_roots():
-        candidate = root / REPO_CACHED_BINARY
-        if _is_executable_file(candidate):
-            return candidate
+    for folder in (
+        user_server_dir(),
+        *(root / REPO_CACHED_BINARY.parent for root in _repo_roots()),
+    ):
+        found = _binary_in(folder)
+        if found is not None:
+            return found
     return None
 
 
@@ -186,7 +228,8 @@ class LocalServer:
     @property
     def pid(self) -> int | None:
         """Process id while running."""
-        return self._process.pid if self.is_running() else None
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     def is_running(self) -> bool:
         """True while the server process is alive."""
@@ -238,7 +281,10 @@ class LocalServer:
             self.binary = find_server_binary()
         if self.binary is None:
             raise RuntimeError(
-                "livekit-server not found: run `python build.py setup` or set LIVEKIT_SERVER_BIN"
+                "livekit-server not found (looked at: "
+                + ", ".join(server_search_places())
+                + "). Put a livekit-server binary in one of them; a godot-livekit checkout "
+                "builds one with `python build.py setup`."
             )
         if _http_get_status(self.http_url + "/", READY_REQUEST_TIMEOUT) is not None:
             raise RuntimeError(f"something already answers on {self.http_url}; port in use")
