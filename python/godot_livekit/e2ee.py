@@ -159,7 +159,8 @@ def sdk_e2ee_options(options: LiveKitE2eeOptions) -> rtc.E2EEOptions:
         ratchet_window_size=options._ratchet_window_size,
         failure_tolerance=options._failure_tolerance,
     )
-    return rtc.E2EEOptions(key_provider_options=provider, encryption_type=options._encryption_type)
+    encryption = rtc.EncryptionType.ValueType(options._encryption_type)
+    return rtc.E2EEOptions(key_provider_options=provider, encryption_type=encryption)
 
 
 # -- session lookup -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class LiveKitParticipant:
         self._room = room
 
     def _sdk(self) -> rtc.Participant | None:
-        return self._link.sdk  # type: ignore[no-any-return]
+        return self._link.sdk
 
     def is_stale(self) -> bool:
         """True once the participant left or the room disconnected."""

@@ -45,7 +45,7 @@ def publish_options(
     if source not in range(5):
         logger.warning("publish_track: unknown source %r published as SOURCE_UNKNOWN", source)
         source = LiveKitTrack.SOURCE_UNKNOWN
-    result = rtc.TrackPublishOptions(source=source)
+    result = rtc.TrackPublishOptions(source=rtc.TrackSource.ValueType(source))
     for key, default in (("simulcast", is_video), ("dtx", True), ("red", True)):
         value = options.get(key, default)
         # numbers count as bools (GDScript's 0/1), as in the original

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from livekit import rtc
+from livekit.rtc.room import EventTypes
 
 from . import _runtime, events
 from .connecting import ConnectOptions, describe_connect_error
@@ -66,13 +67,13 @@ async def connect(session: Session, url: str, token: str, options: ConnectOption
     local_sdk = sdk_room.local_participant
     session.room.rpc.install(local_sdk, session)
     await announce_join(local_sdk)
-    remotes = [session.objects.participant(p) for p in sdk_room.remote_participants.values()]
+    remotes = [session.objects.remote_participant(p) for p in sdk_room.remote_participants.values()]
     sid = sdk_room._info.sid if hasattr(sdk_room, "_info") else ""
     session.post(
         events.Connected(
             sdk_room,
             local_sdk,
-            remotes,  # type: ignore[arg-type]
+            remotes,
             sdk_room.name,
             sdk_room.metadata,
             sid,
@@ -127,9 +128,11 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
     post = session.post
     objects = session.objects
     participant = objects.participant
+    remote = objects.remote_participant
     publication = objects.publication
+    remote_publication = objects.remote_publication
 
-    def on(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def on(name: EventTypes) -> Callable[[Callable[..., None]], Callable[..., None]]:
         def register(handler: Callable[..., None]) -> Callable[..., None]:
             sdk_room.on(name, handler)
             return handler
@@ -138,13 +141,13 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
 
     @on("participant_connected")
     def on_participant_connected(p: rtc.RemoteParticipant) -> None:
-        post(events.ParticipantConnected(participant(p)))  # type: ignore[arg-type]
+        post(events.ParticipantConnected(remote(p)))
 
     @on("participant_disconnected")
     def on_participant_disconnected(p: rtc.RemoteParticipant) -> None:
-        wrapper = participant(p)
+        wrapper = remote(p)
         objects.forget(p)
-        post(events.ParticipantDisconnected(wrapper))  # type: ignore[arg-type]
+        post(events.ParticipantDisconnected(wrapper))
 
     @on("participant_metadata_changed")
     def on_participant_metadata_changed(p: rtc.Participant, old: str, new: str) -> None:
@@ -176,30 +179,25 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
     def on_data_received(packet: rtc.DataPacket) -> None:
         # no sender: sent by the server, or by a participant the SDK does not know yet (see
         # announce_join, which keeps that window closed for senders using this addon)
-        sender = participant(packet.participant) if packet.participant is not None else None
-        post(events.DataReceived(bytes(packet.data), sender, int(packet.kind), packet.topic or ""))  # type: ignore[arg-type]
+        sender = remote(packet.participant) if packet.participant is not None else None
+        post(events.DataReceived(bytes(packet.data), sender, int(packet.kind), packet.topic or ""))
 
     @on("track_published")
     def on_track_published(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
-        post(events.TrackPublished(publication(pub), participant(p)))  # type: ignore[arg-type]
+        post(events.TrackPublished(remote_publication(pub), remote(p)))
 
     @on("track_unpublished")
     def on_track_unpublished(pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant) -> None:
-        wrapper = publication(pub)
+        wrapper = remote_publication(pub)
         objects.forget(pub)
-        post(events.TrackUnpublished(wrapper, participant(p)))  # type: ignore[arg-type]
+        post(events.TrackUnpublished(wrapper, remote(p)))
 
     @on("track_subscribed")
     def on_track_subscribed(
         track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant
     ) -> None:
-        post(
-            events.TrackSubscribed(
-                objects.track(track, int(pub.source)),
-                publication(pub),  # type: ignore[arg-type]
-                participant(p),  # type: ignore[arg-type]
-            )
-        )
+        wrapper = objects.track(track, int(pub.source))
+        post(events.TrackSubscribed(wrapper, remote_publication(pub), remote(p)))
 
     @on("track_unsubscribed")
     def on_track_unsubscribed(
@@ -207,7 +205,7 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
     ) -> None:
         wrapper = objects.track(track, int(pub.source))
         objects.forget(track)
-        post(events.TrackUnsubscribed(wrapper, publication(pub), participant(p)))  # type: ignore[arg-type]
+        post(events.TrackUnsubscribed(wrapper, remote_publication(pub), remote(p)))
 
     @on("track_muted")
     def on_track_muted(p: rtc.Participant, pub: rtc.TrackPublication) -> None:
@@ -219,13 +217,13 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
 
     @on("local_track_published")
     def on_local_track_published(pub: rtc.LocalTrackPublication, track: rtc.Track) -> None:
-        post(events.LocalTrackPublished(publication(pub), objects.track(track)))  # type: ignore[arg-type]
+        post(events.LocalTrackPublished(objects.local_publication(pub), objects.track(track)))
 
     @on("local_track_unpublished")
     def on_local_track_unpublished(pub: rtc.LocalTrackPublication) -> None:
-        wrapper = publication(pub)
+        wrapper = objects.local_publication(pub)
         objects.forget(pub)
-        post(events.LocalTrackUnpublished(wrapper))  # type: ignore[arg-type]
+        post(events.LocalTrackUnpublished(wrapper))
 
     @on("e2ee_state_changed")
     def on_e2ee_state_changed(p: rtc.Participant | None, state: int) -> None:
@@ -272,7 +270,7 @@ _REASON_WORDS = {
 def disconnect_reason_words(reason: int) -> str:
     """The SDK's ``DisconnectReason`` in plain words."""
     try:
-        name = rtc.DisconnectReason.Name(reason)  # type: ignore[attr-defined]
+        name = rtc.DisconnectReason.Name(rtc.DisconnectReason.ValueType(reason))
     except Exception:
         return UNKNOWN_REASON
     return _REASON_WORDS.get(name, name.replace("_", " ").lower())

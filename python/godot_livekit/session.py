@@ -20,19 +20,24 @@ import logging
 import threading
 import time
 from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from livekit import rtc
 
 from . import _runtime, links
 from .events import ANY_SESSION, Event, Posted
+from .participant import LiveKitParticipant, LiveKitRemoteParticipant
 from .signals import EventQueue
+from .track import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack, LiveKitTrack
+from .track_publication import (
+    LiveKitLocalTrackPublication,
+    LiveKitRemoteTrackPublication,
+    LiveKitTrackPublication,
+)
 
 if TYPE_CHECKING:
-    from .participant import LiveKitLocalParticipant, LiveKitParticipant
+    from .local_participant import LiveKitLocalParticipant
     from .rpc import RpcResponder
-    from .track import LiveKitTrack
-    from .track_publication import LiveKitTrackPublication
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +210,11 @@ class Session:
             task.cancel()
 
 
+Wrapper = LiveKitParticipant | LiveKitTrackPublication | LiveKitTrack
+"""What an ObjectMap holds for an SDK object."""
+W = TypeVar("W", bound=Wrapper)
+
+
 class ObjectMap:
     """The one wrapper object of each SDK object of a session, made on first sight (any
     thread) and the same object in every signal and getter afterwards."""
@@ -213,22 +223,25 @@ class ObjectMap:
         self._session = session
         self._lock = threading.Lock()
         # id(SDK object) -> (it, its wrapper, whether the session made the wrapper)
-        self._wrappers: dict[int, tuple[object, Any, bool]] = {}
-        self._expected: dict[int, tuple[object, Any]] = {}  # id(SDK track) -> (it, publication)
+        self._wrappers: dict[int, tuple[object, Wrapper, bool]] = {}
+        # id(SDK track) -> (it, the publication publish_track returned for it)
+        self._expected: dict[int, tuple[rtc.Track, LiveKitLocalTrackPublication]] = {}
 
-    def _lookup(self, sdk: object) -> Any:
+    def _lookup(self, sdk: object, kind: type[W]) -> W | None:
         with self._lock:
             entry = self._wrappers.get(id(sdk))
-        return entry[1] if entry is not None and entry[0] is sdk else None
+        if entry is None or entry[0] is not sdk or not isinstance(entry[1], kind):
+            return None
+        return entry[1]
 
-    def remember(self, sdk: object, wrapper: Any, *, owned: bool = True) -> Any:
+    def remember(self, sdk: object, wrapper: W, *, owned: bool = True) -> W:
         """Make ``wrapper`` the wrapper of ``sdk`` unless it has one; returns the one.
 
         ``owned`` wrappers were made for this session and go stale with it; the others (a
         local track the game made) only leave the map."""
         with self._lock:
             entry = self._wrappers.get(id(sdk))
-            if entry is not None and entry[0] is sdk:
+            if entry is not None and entry[0] is sdk and isinstance(entry[1], type(wrapper)):
                 return entry[1]
             self._wrappers[id(sdk)] = (sdk, wrapper, owned)
         return wrapper
@@ -242,42 +255,54 @@ class ObjectMap:
     def participant(self, sdk: rtc.Participant) -> LiveKitParticipant:
         """The participant object of ``sdk`` (the room's local participant for the local
         one)."""
-        from .participant import LiveKitRemoteParticipant
+        if isinstance(sdk, rtc.RemoteParticipant):
+            return self.remote_participant(sdk)
+        local = self._session.room.local
+        assert local is not None, "a room context always has its local participant"
+        return local
 
-        if isinstance(sdk, rtc.LocalParticipant):
-            local = self._session.room.local
-            assert local is not None
-            return local
-        found = self._lookup(sdk)
+    def remote_participant(self, sdk: rtc.RemoteParticipant) -> LiveKitRemoteParticipant:
+        found = self._lookup(sdk, LiveKitRemoteParticipant)
         if found is None:
             found = self.remember(sdk, LiveKitRemoteParticipant(links.Link(sdk), self._session))
-        return found  # type: ignore[no-any-return]
+        return found
 
-    def expect_publication(self, sdk_track: rtc.Track, publication: Any) -> None:
+    def expect_publication(
+        self, sdk_track: rtc.Track, publication: LiveKitLocalTrackPublication
+    ) -> None:
         """``publish_track`` returned ``publication`` for ``sdk_track``: the SDK's
         publication of that track gets this object."""
         with self._lock:
             self._expected[id(sdk_track)] = (sdk_track, publication)
 
     def publication(self, sdk: rtc.TrackPublication) -> LiveKitTrackPublication:
-        """The publication object of ``sdk`` (for a local one, the object ``publish_track``
-        returned)."""
-        from .track_publication import LiveKitLocalTrackPublication, LiveKitRemoteTrackPublication
-
-        found = self._lookup(sdk)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
+        """The publication object of ``sdk``, local or remote."""
         if isinstance(sdk, rtc.RemoteTrackPublication):
-            made: LiveKitTrackPublication = LiveKitRemoteTrackPublication(
-                links.Link(sdk), self._session
-            )
-        else:
-            made = self._expected_publication(sdk) or LiveKitLocalTrackPublication(
-                links.Link(sdk), self._session
-            )
-        return self.remember(sdk, made)  # type: ignore[no-any-return]
+            return self.remote_publication(sdk)
+        assert isinstance(sdk, rtc.LocalTrackPublication)
+        return self.local_publication(sdk)
 
-    def _expected_publication(self, sdk: rtc.TrackPublication) -> Any:
+    def remote_publication(self, sdk: rtc.RemoteTrackPublication) -> LiveKitRemoteTrackPublication:
+        found = self._lookup(sdk, LiveKitRemoteTrackPublication)
+        if found is None:
+            made = LiveKitRemoteTrackPublication(links.Link(sdk), self._session)
+            found = self.remember(sdk, made)
+        return found
+
+    def local_publication(self, sdk: rtc.LocalTrackPublication) -> LiveKitLocalTrackPublication:
+        """The object ``publish_track`` returned for this publication (a new one for a
+        publication the SDK made by itself, e.g. after a full reconnect)."""
+        found = self._lookup(sdk, LiveKitLocalTrackPublication)
+        if found is None:
+            made = self._expected_publication(sdk) or LiveKitLocalTrackPublication(
+                links.PublicationLink(sdk), self._session
+            )
+            found = self.remember(sdk, made)
+        return found
+
+    def _expected_publication(
+        self, sdk: rtc.LocalTrackPublication
+    ) -> LiveKitLocalTrackPublication | None:
         track = sdk.track
         if track is None:
             return None
@@ -293,22 +318,20 @@ class ObjectMap:
     def track(self, sdk: rtc.Track, source: int = 0) -> LiveKitTrack:
         """The track object of ``sdk``; ``source`` (a ``SOURCE_*``) comes from its
         publication."""
-        from .track import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack
-
-        found = self._lookup(sdk)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        kind = (
-            LiveKitRemoteVideoTrack
-            if sdk.kind == rtc.TrackKind.KIND_VIDEO
-            else LiveKitRemoteAudioTrack
-        )
-        return self.remember(sdk, kind(links.TrackLink(sdk, source)))  # type: ignore[no-any-return]
+        found = self._lookup(sdk, LiveKitTrack)
+        if found is None:
+            kind = (
+                LiveKitRemoteVideoTrack
+                if sdk.kind == rtc.TrackKind.KIND_VIDEO
+                else LiveKitRemoteAudioTrack
+            )
+            found = self.remember(sdk, kind(links.TrackLink(sdk, source)))
+        return found
 
     def end(self) -> None:
         """Main thread: the session is over; every object it made becomes stale."""
         with self._lock:
-            owned = [wrapper for _, wrapper, made in self._wrappers.values() if made]
+            owned: list[Wrapper] = [w for _, w, made in self._wrappers.values() if made]
             owned += [publication for _, publication in self._expected.values()]
             self._wrappers.clear()
             self._expected.clear()

@@ -51,7 +51,7 @@ class LiveKitTrack:
         self._stats_events: EventQueue[list[dict[str, Any]]] = EventQueue()
 
     def _sdk(self) -> rtc.Track | None:
-        return self._link.sdk  # type: ignore[no-any-return]
+        return self._link.sdk
 
     def is_stale(self) -> bool:
         return self._link.sdk is None

@@ -22,7 +22,7 @@ class LiveKitTrackPublication:
         self._session = session
 
     def _sdk(self) -> rtc.TrackPublication | None:
-        return self._link.sdk  # type: ignore[no-any-return]
+        return self._link.sdk
 
     def is_stale(self) -> bool:
         return self._link.sdk is None

@@ -75,7 +75,10 @@ class LiveKitVideoStream(SdkStreamOwner):
             return stream
         stream._start(
             lambda: rtc.VideoStream.from_participant(
-                participant=sdk, track_source=source, format=rtc.VideoBufferType.RGBA, capacity=1
+                participant=sdk,
+                track_source=rtc.TrackSource.ValueType(source),
+                format=rtc.VideoBufferType.RGBA,
+                capacity=1,
             )
         )
         return stream
