@@ -58,6 +58,28 @@ class PublicationLink(Link[Any]):
         self.error = ""
 
 
+class Linked:
+    """Base of the objects that stand for one SDK object: the link, staleness, and the SID
+    and name every such object has (defaults once stale)."""
+
+    def __init__(self, link: Link[Any] | None = None) -> None:
+        self._link: Link[Any] = link if link is not None else Link()
+        attach(self, self._link)
+
+    def is_stale(self) -> bool:
+        """True once what this object stands for went away (left, unpublished,
+        unsubscribed, or the room disconnected)."""
+        return self._link.sdk is None
+
+    def get_sid(self) -> str:
+        sdk = self._link.sdk
+        return str(sdk.sid) if sdk is not None else ""
+
+    def get_name(self) -> str:
+        sdk = self._link.sdk
+        return str(sdk.name) if sdk is not None else ""
+
+
 _lock = threading.Lock()
 _links: weakref.WeakKeyDictionary[object, Link[Any]] = weakref.WeakKeyDictionary()
 

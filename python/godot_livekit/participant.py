@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .track_publication import LiveKitTrackPublication
 
 
-class LiveKitParticipant:
+class LiveKitParticipant(links.Linked):
     """Base class for a user in the room."""
 
     KIND_STANDARD = 0
@@ -31,24 +31,11 @@ class LiveKitParticipant:
     def __init__(
         self, link: links.Link[Any] | None = None, room: RoomContext | None = None
     ) -> None:
-        self._link: links.Link[Any] = link if link is not None else links.Link()
-        links.attach(self, self._link)
+        super().__init__(link)
         self._room = room
 
     def _sdk(self) -> rtc.Participant | None:
         return self._link.sdk
-
-    def is_stale(self) -> bool:
-        """True once the participant left or the room disconnected."""
-        return self._link.sdk is None
-
-    def get_sid(self) -> str:
-        sdk = self._sdk()
-        return sdk.sid if sdk is not None else ""
-
-    def get_name(self) -> str:
-        sdk = self._sdk()
-        return sdk.name if sdk is not None else ""
 
     def get_identity(self) -> str:
         sdk = self._sdk()

@@ -26,7 +26,7 @@ STATS_TIMEOUT = 5.0
 """Longest wait for a stats report (as the original)."""
 
 
-class LiveKitTrack:
+class LiveKitTrack(links.Linked):
     """Base class for media tracks."""
 
     KIND_UNKNOWN = 0
@@ -46,30 +46,19 @@ class LiveKitTrack:
     stats_received = signal("stats")
 
     def __init__(self, link: links.TrackLink | None = None) -> None:
-        self._link = link if link is not None else links.TrackLink()
-        links.attach(self, self._link)
+        self._track_link = link if link is not None else links.TrackLink()
+        super().__init__(self._track_link)
         self._stats_events: EventQueue[list[dict[str, Any]]] = EventQueue()
 
     def _sdk(self) -> rtc.Track | None:
         return self._link.sdk
-
-    def is_stale(self) -> bool:
-        return self._link.sdk is None
-
-    def get_sid(self) -> str:
-        sdk = self._sdk()
-        return sdk.sid if sdk is not None else ""
-
-    def get_name(self) -> str:
-        sdk = self._sdk()
-        return sdk.name if sdk is not None else ""
 
     def get_kind(self) -> int:
         sdk = self._sdk()
         return int(sdk.kind) if sdk is not None else self.KIND_UNKNOWN
 
     def get_source(self) -> int:
-        return self._link.source if self._sdk() is not None else self.SOURCE_UNKNOWN
+        return self._track_link.source if self._sdk() is not None else self.SOURCE_UNKNOWN
 
     def get_muted(self) -> bool:
         sdk = self._sdk()

@@ -13,27 +13,15 @@ if TYPE_CHECKING:
     from .session import Session
 
 
-class LiveKitTrackPublication:
+class LiveKitTrackPublication(links.Linked):
     """Base class for a published track (stale after unpublish or room disconnect)."""
 
     def __init__(self, link: links.Link[Any] | None = None, session: Session | None = None):
-        self._link: links.Link[Any] = link if link is not None else links.Link()
-        links.attach(self, self._link)
+        super().__init__(link)
         self._session = session
 
     def _sdk(self) -> rtc.TrackPublication | None:
         return self._link.sdk
-
-    def is_stale(self) -> bool:
-        return self._link.sdk is None
-
-    def get_sid(self) -> str:
-        sdk = self._sdk()
-        return sdk.sid if sdk is not None else ""
-
-    def get_name(self) -> str:
-        sdk = self._sdk()
-        return sdk.name if sdk is not None else ""
 
     def get_kind(self) -> int:
         sdk = self._sdk()
