@@ -16,6 +16,7 @@ from .errors import LiveKitError, install_log_redaction
 from .local_participant import LiveKitLocalParticipant
 from .participant import LiveKitParticipant, LiveKitRemoteParticipant
 from .poller import pump_all
+from .proximity import LiveKitProximity
 from .room import LiveKitRoom
 from .screen_capture import LiveKitScreenCapture
 from .signals import Signal
@@ -50,6 +51,7 @@ __all__ = [
     "LiveKitLocalTrackPublication",
     "LiveKitLocalVideoTrack",
     "LiveKitParticipant",
+    "LiveKitProximity",
     "LiveKitRemoteAudioTrack",
     "LiveKitRemoteParticipant",
     "LiveKitRemoteTrackPublication",

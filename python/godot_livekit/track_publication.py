@@ -70,6 +70,40 @@ class LiveKitLocalTrackPublication(LiveKitTrackPublication):
 class LiveKitRemoteTrackPublication(LiveKitTrackPublication):
     """A track published by a remote participant."""
 
+    VIDEO_QUALITY_LOW = 0
+    VIDEO_QUALITY_MEDIUM = 1
+    VIDEO_QUALITY_HIGH = 2
+
+    def __init__(self, link: links.Link[Any] | None = None, session: Session | None = None):
+        super().__init__(link, session)
+        self._video_quality = self.VIDEO_QUALITY_HIGH
+
+    def set_video_quality(self, quality: int) -> None:
+        """Receive this simulcast video at layer ``quality`` (``VIDEO_QUALITY_LOW``,
+        ``_MEDIUM`` or ``_HIGH``; a small tile needs no more than LOW). The server sends
+        that layer from now on, or the nearest one it has; nothing changes for a track that
+        is not simulcast (a ValueError says so)."""
+        if isinstance(quality, bool) or quality not in (0, 1, 2):
+            raise ValueError(
+                "set_video_quality: quality must be VIDEO_QUALITY_LOW (0), _MEDIUM (1) or "
+                f"_HIGH (2), got {quality!r}"
+            )
+        sdk = self._sdk()
+        if sdk is not None and sdk.kind != rtc.TrackKind.KIND_VIDEO:
+            raise ValueError("set_video_quality: this publication is not video")
+        if sdk is not None and not sdk.simulcasted:
+            raise ValueError(
+                "set_video_quality: this video is not simulcast (it has one layer); publish it"
+                " with {'simulcast': true} to choose layers"
+            )
+        self._video_quality = quality
+        if isinstance(sdk, rtc.RemoteTrackPublication):
+            _runtime.call_soon(sdk.set_video_quality, rtc.VideoQuality.ValueType(quality))
+
+    def get_video_quality(self) -> int:
+        """The simulcast layer last asked for (``VIDEO_QUALITY_HIGH`` until then)."""
+        return self._video_quality
+
     def get_subscribed(self) -> bool:
         sdk = self._sdk()
         return bool(getattr(sdk, "subscribed", False)) if sdk is not None else False
