@@ -10,6 +10,7 @@ keywords, and by default the value is forwarded to the tool the subcommand runs
     python build.py setup                  # .venv + pip install -e '.[dev]' + livekit-server
     python build.py test -- -k rpc -x      # pytest inside a private network namespace
     python build.py demo [--url U ...]     # scripted demo (local embedded server by default)
+    python build.py server --nodes 2       # Redis + two livekit-server nodes, in the foreground
     python build.py export --preset Linux --out DIR   # exported game + py4godot beside it
 """
 
@@ -41,8 +42,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     ),
     "server": Subcommand(
         commands.server,
-        "run a local dev server in the foreground",
-        (Option("--port", type=int, default=7880),),
+        "run a local dev server in the foreground (--nodes 2: a Redis-backed cluster)",
+        (
+            Option("--port", type=int, default=7880),
+            Option("--nodes", type=int, default=1, help="livekit-server nodes sharing a Redis"),
+        ),
         extra="passed to the dev server",
     ),
     "token": Subcommand(

@@ -49,6 +49,7 @@ FORCE_STOP_AFTER = 0.5
 STUN_PORT = 3478
 DEV_IDENTITY = "godot-player"
 DEV_ROOM = "dev-room"
+_NODE_ID_PATTERN = re.compile(r'starting LiveKit server.*"nodeID": "([A-Za-z0-9_]+)"')
 _JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 # Servers still running at interpreter exit are killed, so none outlives its owner.
@@ -171,6 +172,7 @@ class LocalServer:
         api_secret: str = DEV_API_SECRET,
         log_path: Path | str | None = None,
         log_level: str = "debug",
+        redis_address: str | None = None,
     ) -> None:
         self.binary = Path(binary) if binary is not None else None
         self.bind_ip = bind_ip
@@ -180,8 +182,10 @@ class LocalServer:
         self._api_key = api_key
         self._api_secret = api_secret
         self.log_level = log_level
+        self.redis_address = redis_address
         self.log_path = Path(log_path) if log_path is not None else self._temp_log_path()
         self.startup_seconds: float | None = None
+        self._node_id: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -226,6 +230,11 @@ class LocalServer:
         return addresses
 
     @property
+    def node_id(self) -> str | None:
+        """livekit's ID of this node as last started (from its startup log line), or None."""
+        return self._node_id
+
+    @property
     def pid(self) -> int | None:
         """Process id while running."""
         process = self._process
@@ -242,8 +251,12 @@ class LocalServer:
     # ---------------------------------------------------------------------- config
 
     def config(self) -> dict[str, Any]:
-        """The server configuration (keys as in livekit-server's pkg/config)."""
-        return {
+        """The server configuration (keys as in livekit-server's pkg/config).
+
+        With `redis_address` the node joins the cluster that shares that Redis: rooms are
+        placed on one node each and the other nodes relay their participants' signalling.
+        """
+        config: dict[str, Any] = {
             "port": self.port,
             "keys": {self._api_key: self._api_secret},
             "rtc": {
@@ -257,6 +270,9 @@ class LocalServer:
             "room": {"enable_remote_unmute": True},
             "logging": {"level": self.log_level},
         }
+        if self.redis_address is not None:
+            config["redis"] = {"address": self.redis_address}
+        return config
 
     def config_body(self) -> str:
         """Config as YAML text (JSON is valid YAML; the server parses it strictly)."""
@@ -292,6 +308,8 @@ class LocalServer:
         self._launch()
         self._wait_until_ready(started + timeout)
         self.startup_seconds = time.monotonic() - started
+        found = _NODE_ID_PATTERN.findall(_tail(self.log_path, 200))
+        self._node_id = found[-1] if found else None
         logger.info(
             "livekit-server ready at %s (node ip %s) in %.2fs; log %s",
             self.url,
@@ -358,6 +376,24 @@ class LocalServer:
                 _wait_for_exit(process, 5.0)
         self._after_exit()
         logger.info("livekit-server stopped (exit %s)", process.returncode)
+
+    def terminate(self) -> None:
+        """Send one SIGTERM and return (for fault tests): livekit-server then drains, i.e.
+        stops taking new rooms and exits once the participants it hosts have left; a second
+        SIGTERM (`stop`) makes it close its rooms and exit."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+
+    def wait_for_exit(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the process to end; True when it has ended."""
+        process = self._process
+        if process is None:
+            return True
+        if not _wait_for_exit(process, timeout):
+            return False
+        self._after_exit()
+        return True
 
     def kill(self) -> None:
         """SIGKILL the server at once (for fault tests)."""
@@ -436,6 +472,19 @@ def build_parser() -> argparse.ArgumentParser:
         "to let other machines join)",
     )
     parser.add_argument("--log-file", type=Path, default=None, help="server log path")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="livekit-server nodes; more than 1 starts redis-server too, and node i (from 0) "
+        "uses PORT+10*i and UDP_PORT+10*i",
+    )
+    parser.add_argument(
+        "--redis-port", type=int, default=7379, help="redis-server port (with --nodes > 1)"
+    )
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="folder for the logs (with --nodes > 1)"
+    )
     return parser
 
 
@@ -451,15 +500,30 @@ def _print_banner(server: LocalServer) -> None:
     print("Press Ctrl+C to stop.", flush=True)
 
 
+def ignore_interrupts() -> None:
+    """Ignore further Ctrl+C / SIGTERM, so the bounded shutdown of the children completes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _raise_keyboard_interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a dev server in the foreground until Ctrl+C (or SIGTERM)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.nodes < 1:
+        parser.error("--nodes must be 1 or more")
+    if args.nodes > 1 and args.log_file is not None:
+        parser.error("--log-file names one server's log; use --log-dir with --nodes > 1")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    if args.nodes > 1:
+        from .cluster import serve_cluster
+
+        return serve_cluster(args)
     server = LocalServer(
         node_ip=args.node_ip,
         bind_ip="127.0.0.1",
@@ -482,6 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:
+        ignore_interrupts()
         server.stop()
 
 

@@ -35,8 +35,11 @@ def demo(call: Invocation) -> int:
 
 
 def server(call: Invocation) -> int:
-    """`server`: a dev server in the foreground on this machine (host network, by design)."""
+    """`server`: a dev server in the foreground on this machine (host network, by design);
+    with `--nodes` above 1, Redis and that many nodes sharing it (redis-server required)."""
     environment.setup()
+    if call.args.nodes > 1:
+        environment.ensure_system_tools([environment.REDIS], required=True)
     exec_command(venv_module_command("godot_livekit.tools.devserver", call.forwarded))
 
 

@@ -1,4 +1,5 @@
-"""The development environment: .venv, the project's dependencies, the wheelhouse, Xvfb."""
+"""The development environment: .venv, the project's dependencies, the wheelhouse, and the
+system programs some tests need (Xvfb, redis-server)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from .common import (
@@ -16,6 +18,7 @@ from .common import (
     TOOLS_DIR,
     VENV_DIR,
     VENV_PYTHON,
+    BuildError,
     run_checked,
     say,
     warn,
@@ -56,27 +59,64 @@ def ensure_project_installed() -> None:
     INSTALL_STAMP.write_text(digest + "\n")
 
 
-def ensure_xvfb() -> None:
-    """Install Xvfb (the screen-capture tests need it) with apt-get when root on Debian-likes."""
-    if shutil.which("Xvfb"):
-        return
+@dataclass(frozen=True)
+class SystemTool:
+    """A program from a Debian package that some tests or subcommands need."""
+
+    executable: str
+    package: str
+    needed_for: str
+
+
+XVFB = SystemTool("Xvfb", "xvfb", "the screen-capture tests")
+REDIS = SystemTool(
+    "redis-server", "redis-server", "multi-node servers (`build.py server --nodes 2`, tests)"
+)
+
+
+def _can_apt_install() -> str | None:
+    """apt-get's path when this process may install packages with it (root), else None."""
     apt_get = shutil.which("apt-get")
     if apt_get is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
-        warn(
-            "Xvfb not found, the screen-capture tests will fail; "
-            "install the xvfb package (e.g. `sudo apt-get install xvfb`)"
-        )
+        return None
+    return apt_get
+
+
+def _missing_message(missing: list[SystemTool], detail: str) -> str:
+    packages = " ".join(tool.package for tool in missing)
+    needs = "; ".join(f"{tool.executable} is needed for {tool.needed_for}" for tool in missing)
+    return f"{needs}. {detail}: install the Debian package(s) `sudo apt-get install {packages}`"
+
+
+def ensure_system_tools(tools: list[SystemTool], *, required: bool = False) -> None:
+    """Install the missing `tools` with apt-get when root on Debian-likes.
+
+    When they cannot be installed, warn (the tests that need them fail with their own
+    message) or, with `required`, raise BuildError naming the packages.
+    """
+    missing = [tool for tool in tools if not shutil.which(tool.executable)]
+    if not missing:
         return
-    say("installing xvfb (apt-get) for the screen-capture tests")
+    apt_get = _can_apt_install()
+    if apt_get is None:
+        message = _missing_message(missing, "Not found and not root (or no apt-get)")
+        if required:
+            raise BuildError(message)
+        warn(message)
+        return
+    packages = [tool.package for tool in missing]
+    needs = ", ".join(tool.needed_for for tool in missing)
+    say(f"installing {' '.join(packages)} (apt-get) for {needs}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    code = 0
-    for command in ([apt_get, "update", "-qq"], [apt_get, "install", "-y", "-qq", "xvfb"]):
-        code = subprocess.run(command, stdout=subprocess.DEVNULL, env=env).returncode
-    if code != 0 or not shutil.which("Xvfb"):
-        warn(
-            f"`apt-get install xvfb` failed (exit {code}); "
-            "the screen-capture tests will fail until Xvfb is installed"
-        )
+    subprocess.run([apt_get, "update", "-qq"], stdout=subprocess.DEVNULL, env=env)
+    install = [apt_get, "install", "-y", "-qq", *packages]
+    code = subprocess.run(install, stdout=subprocess.DEVNULL, env=env).returncode
+    still_missing = [tool for tool in missing if not shutil.which(tool.executable)]
+    if still_missing:
+        message = _missing_message(still_missing, f"`apt-get install` failed (exit {code})")
+        if required:
+            raise BuildError(message)
+        warn(message)
 
 
 def setup() -> None:
@@ -84,7 +124,7 @@ def setup() -> None:
     ensure_venv()
     ensure_project_installed()
     ensure_livekit_server()
-    ensure_xvfb()
+    ensure_system_tools([XVFB, REDIS])
 
 
 def wheelhouse_digest() -> str:
