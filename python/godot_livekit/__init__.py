@@ -11,6 +11,11 @@ import logging
 
 from .audio_source import LiveKitAudioSource
 from .audio_stream import LiveKitAudioStream
+from .data_tracks import (
+    LiveKitDataTrackSubscription,
+    LiveKitLocalDataTrack,
+    LiveKitRemoteDataTrack,
+)
 from .e2ee import LiveKitE2eeManager, LiveKitE2eeOptions, LiveKitFrameCryptor, LiveKitKeyProvider
 from .errors import LiveKitError, install_log_redaction
 from .local_participant import LiveKitLocalParticipant
@@ -20,6 +25,11 @@ from .proximity import LiveKitProximity
 from .room import LiveKitRoom
 from .screen_capture import LiveKitScreenCapture
 from .signals import Signal
+from .stream_sending import (
+    LiveKitByteStreamWriter,
+    LiveKitStreamWriter,
+    LiveKitTextStreamWriter,
+)
 from .track import (
     LiveKitLocalAudioTrack,
     LiveKitLocalVideoTrack,
@@ -41,23 +51,29 @@ install_log_redaction()
 __all__ = [
     "LiveKitAudioSource",
     "LiveKitAudioStream",
+    "LiveKitByteStreamWriter",
+    "LiveKitDataTrackSubscription",
     "LiveKitE2eeManager",
     "LiveKitE2eeOptions",
     "LiveKitError",
     "LiveKitFrameCryptor",
     "LiveKitKeyProvider",
     "LiveKitLocalAudioTrack",
+    "LiveKitLocalDataTrack",
     "LiveKitLocalParticipant",
     "LiveKitLocalTrackPublication",
     "LiveKitLocalVideoTrack",
     "LiveKitParticipant",
     "LiveKitProximity",
     "LiveKitRemoteAudioTrack",
+    "LiveKitRemoteDataTrack",
     "LiveKitRemoteParticipant",
     "LiveKitRemoteTrackPublication",
     "LiveKitRemoteVideoTrack",
     "LiveKitRoom",
     "LiveKitScreenCapture",
+    "LiveKitStreamWriter",
+    "LiveKitTextStreamWriter",
     "LiveKitTrack",
     "LiveKitTrackPublication",
     "LiveKitVideoSource",

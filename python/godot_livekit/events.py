@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from livekit import rtc
 
+    from .data_streams import StreamInfo
+    from .data_tracks import (
+        LiveKitDataTrackSubscription,
+        LiveKitLocalDataTrack,
+        LiveKitRemoteDataTrack,
+    )
     from .participant import LiveKitParticipant, LiveKitRemoteParticipant
     from .track import LiveKitTrack
     from .track_publication import (
@@ -233,6 +239,91 @@ class RpcFailed:
     error_message: str
 
 
+# -- data streams (room signals; outgoing ones: signals of the local participant) ----------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamChunkReceived:
+    """One chunk of an incoming stream delivered chunk by chunk."""
+
+    info: StreamInfo
+    chunk: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFinished:
+    """A stream delivered chunk by chunk ended normally."""
+
+    info: StreamInfo
+
+
+@dataclass(frozen=True, slots=True)
+class StreamReceived:
+    """A whole incoming stream."""
+
+    info: StreamInfo
+    payload: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFailed:
+    """An incoming stream was refused, broke a limit, or failed."""
+
+    info: StreamInfo
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingStreamProgress:
+    stream_id: str
+    bytes_sent: int
+    total_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingStreamSent:
+    stream_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingStreamFailed:
+    stream_id: str
+    error: str
+
+
+# -- data tracks ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DataTrackPublished:
+    track: LiveKitRemoteDataTrack
+
+
+@dataclass(frozen=True, slots=True)
+class DataTrackUnpublished:
+    track: LiveKitRemoteDataTrack
+
+
+@dataclass(frozen=True, slots=True)
+class DataTrackReceived:
+    """Frames (or the end) wait in a data track subscription: ``poll()`` delivers them."""
+
+    subscription: LiveKitDataTrackSubscription
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDataTrackPublished:
+    track: LiveKitLocalDataTrack
+
+
+@dataclass(frozen=True, slots=True)
+class LocalDataTrackFailed:
+    """Publishing a local data track failed."""
+
+    track: LiveKitLocalDataTrack
+    error: str
+
+
 Event = (
     Connected
     | SidKnown
@@ -264,6 +355,18 @@ Event = (
     | RpcInvoked
     | RpcResponseReceived
     | RpcFailed
+    | StreamChunkReceived
+    | StreamFinished
+    | StreamReceived
+    | StreamFailed
+    | OutgoingStreamProgress
+    | OutgoingStreamSent
+    | OutgoingStreamFailed
+    | DataTrackPublished
+    | DataTrackUnpublished
+    | DataTrackReceived
+    | LocalDataTrackPublished
+    | LocalDataTrackFailed
 )
 """Every event a room applies."""
 

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
 
-from . import links, rpc
+from . import data_tracks, links, rpc, stream_sending
+from .data_streams import check_topic
+from .data_tracks import LiveKitLocalDataTrack
 from .errors import LiveKitError
 from .events import PublishFailed, RpcFailed
 from .participant import LiveKitParticipant
 from .publish_options import publish_options
 from .signals import signal
+from .stream_sending import LiveKitByteStreamWriter, LiveKitTextStreamWriter
 from .track import LiveKitLocalAudioTrack, LiveKitLocalVideoTrack, LiveKitTrack
 from .track_publication import LiveKitLocalTrackPublication, LiveKitTrackPublication
 
@@ -48,6 +51,10 @@ class LiveKitLocalParticipant(LiveKitParticipant):
     )
     rpc_response_received = signal("method", "result")
     rpc_error = signal("method", "error_message")
+    # data streams sent by this participant (see stream_sending.py)
+    stream_progress = signal("stream_id", "bytes_sent", "total_bytes")
+    stream_sent = signal("stream_id")
+    stream_failed = signal("stream_id", "error")
 
     def __init__(self, room: RoomContext | None = None) -> None:
         super().__init__(links.Link(), room)
@@ -274,6 +281,128 @@ class LiveKitLocalParticipant(LiveKitParticipant):
             return False
         error = rtc.RpcError(code, message[: rpc.MAX_ERROR_MESSAGE])
         return context.rpc.settle(request_id, None, error)
+
+    # -- data streams and data tracks --------------------------------------------------------
+
+    def send_text(
+        self, text: str, topic: str = "", options: Mapping[str, Any] | None = None
+    ) -> str:
+        """Send ``text`` as a text stream on ``topic``; returns the stream's id at once.
+
+        Options: ``destination_identities`` (default: everyone), ``attributes``. Progress
+        arrives as ``stream_progress``, then ``stream_sent`` or ``stream_failed``.
+        """
+        encoded = stream_sending.utf8(text, "send_text")
+        topic = check_topic(topic, "send_text")
+        opts = stream_sending.send_options(options, "send_text")
+        session, sdk = self._live("send a text stream")
+        stream_id = stream_sending.new_stream_id()
+        session.run_transfer(
+            f"stream {stream_id}",
+            stream_sending.send_stream(
+                session,
+                sdk,
+                "text",
+                stream_id,
+                topic,
+                opts,
+                stream_sending.text_pieces(text),
+                len(encoded),
+            ),
+        )
+        return stream_id
+
+    def send_bytes(
+        self,
+        data: bytes | bytearray | memoryview,
+        topic: str = "",
+        options: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Send a copy of ``data`` as a byte stream on ``topic``; returns its id at once.
+
+        Options: ``destination_identities``, ``attributes``, ``name``, ``mime_type``.
+        """
+        payload = stream_sending.payload_bytes(data, "send_bytes")
+        topic = check_topic(topic, "send_bytes")
+        opts = stream_sending.send_options(options, "send_bytes")
+        opts = stream_sending.SendOptions(
+            opts.destination_identities, opts.attributes, opts.name, opts.mime_type, len(payload)
+        )
+        session, sdk = self._live("send a byte stream")
+        stream_id = stream_sending.new_stream_id()
+        session.run_transfer(
+            f"stream {stream_id}",
+            stream_sending.send_stream(
+                session,
+                sdk,
+                "bytes",
+                stream_id,
+                topic,
+                opts,
+                stream_sending.byte_pieces(payload),
+                len(payload),
+            ),
+        )
+        return stream_id
+
+    def send_file(
+        self, path: str, topic: str = "", options: Mapping[str, Any] | None = None
+    ) -> str:
+        """Send the file at ``path`` (an OS path) as a byte stream; returns its id at once.
+
+        The stream is named after the file and typed by its extension unless ``name`` /
+        ``mime_type`` are given; the file is read in the background.
+        """
+        full, size = stream_sending.file_to_send(path, "send_file")
+        topic = check_topic(topic, "send_file")
+        opts = stream_sending.file_options(
+            stream_sending.send_options(options, "send_file"), full, size
+        )
+        session, sdk = self._live("send a file")
+        stream_id = stream_sending.new_stream_id()
+        session.run_transfer(
+            f"stream {stream_id}",
+            stream_sending.send_stream(
+                session,
+                sdk,
+                "bytes",
+                stream_id,
+                topic,
+                opts,
+                stream_sending.file_pieces(full, size),
+                size,
+            ),
+        )
+        return stream_id
+
+    def stream_text(
+        self, topic: str = "", options: Mapping[str, Any] | None = None
+    ) -> LiveKitTextStreamWriter:
+        """Open a text stream on ``topic`` the game writes into and closes."""
+        topic = check_topic(topic, "stream_text")
+        opts = stream_sending.send_options(options, "stream_text")
+        session, sdk = self._live("open a text stream")
+        return LiveKitTextStreamWriter(session, sdk, topic, opts)
+
+    def stream_bytes(
+        self, topic: str = "", options: Mapping[str, Any] | None = None
+    ) -> LiveKitByteStreamWriter:
+        """Open a byte stream on ``topic`` the game writes into and closes (options as
+        ``send_bytes``, plus ``total_size`` when known: receivers see it, and a write past
+        it is refused)."""
+        topic = check_topic(topic, "stream_bytes")
+        opts = stream_sending.send_options(options, "stream_bytes")
+        session, sdk = self._live("open a byte stream")
+        return LiveKitByteStreamWriter(session, sdk, topic, opts)
+
+    def publish_data_track(self, name: str) -> LiveKitLocalDataTrack:
+        """Publish a data track named ``name`` (unique among this participant's); returns
+        it at once: ``published`` or ``publish_failed(error)`` follows on it."""
+        data_tracks.check_track_name(name)
+        session, sdk = self._live("publish a data track")
+        track = LiveKitLocalDataTrack(name, session)
+        session.run("publish_data_track", data_tracks.publish_local(session, sdk, track))
+        return track
 
 
 def require_str(value: object, where: str, name: str) -> None:

@@ -19,8 +19,9 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from . import _runtime, events, links, poller, room_session
+from . import _runtime, data_streams, events, links, poller, room_session
 from .connecting import ConnectOptions, precheck_connect
+from .data_tracks import LiveKitRemoteDataTrack
 from .e2ee import LiveKitE2eeManager
 from .local_participant import LiveKitLocalParticipant
 from .participant import LiveKitParticipant, LiveKitRemoteParticipant
@@ -50,6 +51,9 @@ class LiveKitRoom:
     QUALITY_EXCELLENT = 2
     QUALITY_LOST = 3
 
+    STREAM_WHOLE = data_streams.STREAM_WHOLE
+    STREAM_CHUNKS = data_streams.STREAM_CHUNKS
+
     connected = signal()
     disconnected = signal()
     connection_failed = signal("error")
@@ -74,6 +78,15 @@ class LiveKitRoom:
     data_received = signal("data", "participant", "kind", "topic")
     e2ee_state_changed = signal("participant", "state")
     participant_encryption_status_changed = signal("participant", "is_encrypted")
+    # data streams (registered topics) and data tracks
+    text_stream_received = signal("info", "text")
+    byte_stream_received = signal("info", "data")
+    text_stream_chunk_received = signal("info", "text")
+    byte_stream_chunk_received = signal("info", "data")
+    stream_finished = signal("info")
+    stream_error = signal("info", "error")
+    data_track_published = signal("track")
+    data_track_unpublished = signal("track")
 
     def __init__(self) -> None:
         self._context = RoomContext(RpcResponder())
@@ -360,7 +373,102 @@ class LiveKitRoom:
                 local.rpc_response_received.emit(method, result)
             case events.RpcFailed(method=method, error_message=message):
                 local.rpc_error.emit(method, message)
+            case _:
+                return self._apply_data(event)
         return 1
+
+    # -- data streams and data tracks ------------------------------------------------------------
+
+    def _apply_data(self, event: events.Event) -> int:
+        """Apply one data stream or data track event; returns signals emitted."""
+        local = self._local
+        match event:
+            case events.StreamReceived(info=info, payload=str() as text):
+                self.text_stream_received.emit(info.to_dict(), text)
+            case events.StreamReceived(info=info, payload=bytes() as data):
+                self.byte_stream_received.emit(info.to_dict(), data)
+            case events.StreamChunkReceived(info=info, chunk=str() as text):
+                self.text_stream_chunk_received.emit(info.to_dict(), text)
+            case events.StreamChunkReceived(info=info, chunk=bytes() as data):
+                self.byte_stream_chunk_received.emit(info.to_dict(), data)
+            case events.StreamFinished(info=info):
+                self.stream_finished.emit(info.to_dict())
+            case events.StreamFailed(info=info, error=error):
+                self.stream_error.emit(info.to_dict(), error)
+            case events.OutgoingStreamProgress(
+                stream_id=stream_id, bytes_sent=sent, total_bytes=total
+            ):
+                local.stream_progress.emit(stream_id, sent, total)
+            case events.OutgoingStreamSent(stream_id=stream_id):
+                local.stream_sent.emit(stream_id)
+            case events.OutgoingStreamFailed(stream_id=stream_id, error=error):
+                local.stream_failed.emit(stream_id, error)
+            case events.DataTrackPublished(track=track):
+                self.data_track_published.emit(track)
+            case events.DataTrackUnpublished(track=track):
+                self.data_track_unpublished.emit(track)
+                links.link_of(track).cut()
+            case events.DataTrackReceived(subscription=subscription):
+                return subscription.poll()
+            case events.LocalDataTrackPublished(track=track):
+                track.published.emit()
+            case events.LocalDataTrackFailed(track=track, error=error):
+                track.publish_failed.emit(error)
+            case _:
+                logger.warning("unknown room event %s", type(event).__name__)
+                return 0
+        return 1
+
+    def register_text_stream_handler(
+        self, topic: str, options: Mapping[str, Any] | None = None
+    ) -> None:
+        """Accept text streams on ``topic`` (before or while connected; kept across
+        reconnects). Options: ``delivery`` (STREAM_WHOLE: ``text_stream_received`` once;
+        STREAM_CHUNKS: ``text_stream_chunk_received`` per chunk, then ``stream_finished``),
+        ``max_bytes``, ``max_open_streams``, ``idle_timeout``, ``max_duration``. A stream
+        breaking a limit ends with ``stream_error``. ValueError if already registered."""
+        self._register_stream_handler("text", topic, options, "register_text_stream_handler")
+
+    def register_byte_stream_handler(
+        self, topic: str, options: Mapping[str, Any] | None = None
+    ) -> None:
+        """Accept byte streams (bytes and files) on ``topic``: as
+        :meth:`register_text_stream_handler`, with ``byte_stream_received`` /
+        ``byte_stream_chunk_received``."""
+        self._register_stream_handler("bytes", topic, options, "register_byte_stream_handler")
+
+    def unregister_text_stream_handler(self, topic: str) -> bool:
+        """Stop accepting new text streams on ``topic`` (open ones finish); false if it was
+        not registered."""
+        topic = data_streams.check_topic(topic, "unregister_text_stream_handler")
+        return self._context.streams.unregister("text", topic, self._context.session)
+
+    def unregister_byte_stream_handler(self, topic: str) -> bool:
+        """Stop accepting new byte streams on ``topic``; false if it was not registered."""
+        topic = data_streams.check_topic(topic, "unregister_byte_stream_handler")
+        return self._context.streams.unregister("bytes", topic, self._context.session)
+
+    def get_stream_handler_topics(self) -> dict[str, list[str]]:
+        """The registered topics: ``{"text": [...], "bytes": [...]}``."""
+        streams = self._context.streams
+        return {"text": streams.topics("text"), "bytes": streams.topics("bytes")}
+
+    def _register_stream_handler(
+        self,
+        kind: data_streams.StreamKind,
+        topic: str,
+        options: Mapping[str, Any] | None,
+        where: str,
+    ) -> None:
+        topic = data_streams.check_topic(topic, where)
+        checked = data_streams.HandlerOptions.from_mapping(options, where)
+        context = self._context
+        context.streams.register(kind, topic, checked, context.session or self._connecting)
+
+    def get_remote_data_tracks(self) -> list[LiveKitRemoteDataTrack]:
+        """The remote data tracks published now (announced by ``data_track_published``)."""
+        session = self._context.session
+        return session.data_tracks.remote_tracks() if session is not None else []
 
     def _apply_connected(self, event: events.Connected) -> int:
         session = self._connecting
@@ -401,6 +509,7 @@ class LiveKitRoom:
         links.link_of(self._local).cut()
         if session is not None:
             session.objects.end()
+            session.data_tracks.end()
         self._remote = {}
         context.rpc.drop_pending()
         context.speakers.clear()

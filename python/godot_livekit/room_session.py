@@ -17,6 +17,7 @@ from livekit.rtc.room import EventTypes
 
 from . import _runtime, events
 from .connecting import ConnectOptions, describe_connect_error
+from .data_streams import MAX_STREAM_BYTES
 from .e2ee import sdk_e2ee_options
 from .session import Session
 
@@ -42,6 +43,8 @@ async def connect(session: Session, url: str, token: str, options: ConnectOption
     )
     if options.e2ee is not None:
         room_options.encryption = sdk_e2ee_options(options.e2ee)
+    # data streams: the SDK refuses larger incoming streams (compressed ones too) natively
+    room_options.data_stream = rtc.DataStreamOptions(max_payload_byte_length=MAX_STREAM_BYTES)
     connect_task = asyncio.ensure_future(sdk_room.connect(url, token, room_options))
     timeout = options.connect_timeout if options.connect_timeout > 0 else None
     done, _ = await asyncio.wait({connect_task}, timeout=timeout)
@@ -249,6 +252,20 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
     @on("disconnected")
     def on_disconnected(reason: int) -> None:
         post(events.SessionEnded(disconnect_reason_words(reason)))
+
+    # -- data streams and data tracks ------------------------------------------------------
+    session.room.streams.install(session, sdk_room)
+    data_tracks = session.data_tracks
+
+    @on("data_track_published")
+    def on_data_track_published(track: rtc.RemoteDataTrack) -> None:
+        post(events.DataTrackPublished(data_tracks.remote_published(track, session)))
+
+    @on("data_track_unpublished")
+    def on_data_track_unpublished(sid: str) -> None:
+        track = data_tracks.remote_unpublished(sid)
+        if track is not None:
+            post(events.DataTrackUnpublished(track))
 
 
 _REASON_WORDS = {

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from livekit import rtc
 
 from . import _runtime, links
+from .data_streams import StreamHandlers
+from .data_tracks import DataTrackMap
 from .events import ANY_SESSION, Event, Posted
 from .participant import LiveKitParticipant, LiveKitRemoteParticipant
 from .signals import EventQueue
@@ -125,6 +127,8 @@ class RoomContext:
         self.generation = 0
         self.session: Session | None = None
         self.local: LiveKitLocalParticipant | None = None
+        # -- data streams --
+        self.streams = StreamHandlers()
 
     def post_now(self, event: Event) -> None:
         """Post an event for the room's current attempt (e.g. an error found at once)."""
@@ -151,6 +155,9 @@ class Session:
         self.sdk_room: rtc.Room | None = None  # the runtime thread sets it
         self._operations: set[asyncio.Task[Any]] = set()  # runtime thread only
         self._update_lock: asyncio.Lock | None = None  # runtime thread only
+        # -- data streams and data tracks --
+        self.data_tracks = DataTrackMap()
+        self.transfers_closed = False  # runtime thread: set once cancel_operations ran
 
     def is_current(self) -> bool:
         """True while the room is still on this attempt."""
@@ -206,8 +213,33 @@ class Session:
     def cancel_operations(self) -> None:
         """Runtime thread: end SDK calls still waiting once the session is gone (some SDK
         calls wait for a reply that never comes after a disconnect)."""
+        self.transfers_closed = True
         for task in list(self._operations):
             task.cancel()
+
+    # -- data streams and data tracks ------------------------------------------------------
+
+    def run_transfer(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
+        """Run work that lasts as long as it needs (a stream transfer, a data track reader):
+        not bounded by OPERATION_TIMEOUT (it bounds its own steps), cancelled when the session
+        ends, an unexpected failure logged."""
+        self.room.run(self._transfer(what, call))
+
+    async def _transfer(self, what: str, call: Coroutine[Any, Any, Any]) -> None:
+        if self.transfers_closed:  # the session ended before this started
+            call.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._operations.add(task)
+        try:
+            await call
+        except asyncio.CancelledError:
+            logger.debug("%s cancelled: the session ended", what)
+        except Exception:
+            logger.exception("%s failed", what)
+        finally:
+            self._operations.discard(task)
 
 
 Wrapper = LiveKitParticipant | LiveKitTrackPublication | LiveKitTrack
