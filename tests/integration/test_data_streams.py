@@ -16,6 +16,7 @@ from peers import Peer, wait_for_event, wait_until
 from stream_helpers import RawStreamSender
 
 from godot_livekit import LiveKitError, LiveKitRoom
+from godot_livekit.data_streams import MAX_STREAM_BYTES
 from godot_livekit.stream_sending import MAX_WRITER_PENDING_BYTES, PIECE_BYTES, PIECE_CHARS
 
 INFO_KEYS = {
@@ -310,15 +311,30 @@ def test_registering_twice_unregistering_and_registering_again(alice_bob) -> Non
     assert [a[1] for a in bob.args_of("text_stream_chunk_received")] == ["chunked now"]
 
 
-def test_handler_registered_while_connecting_is_installed(connect_peer) -> None:
+def test_handlers_registered_before_connecting_serve_every_session(
+    connect_peer, livekit_server, make_token
+) -> None:
     alice = connect_peer("alice")
-    bob = connect_peer("bob", wait=False)
+    bob = Peer("bob")
     bob.room.register_byte_stream_handler("early")
-    wait_for_event(bob, "connected")
-    wait_until([alice, bob], lambda: "bob" in alice.room.get_remote_participants(), what="join")
-    alice.local.send_bytes(b"hello early", "early")
-    _, data = wait_for_event(bob, "byte_stream_received", also=[alice])
-    assert data == b"hello early"
+    try:
+        for session in range(2):
+            bob.room.connect_to_room(livekit_server.url, make_token("bob"), {})
+            wait_for_event(bob, "connected", count=session + 1)
+            wait_until(
+                [alice, bob],
+                lambda: "bob" in alice.room.get_remote_participants(),
+                what="alice sees bob",
+            )
+            alice.local.send_bytes(b"hello %d" % session, "early")
+            _, data = wait_for_event(bob, "byte_stream_received", count=session + 1, also=[alice])
+            assert data == b"hello %d" % session
+            bob.room.disconnect_from_room()
+            wait_for_event(bob, "disconnected", count=session + 1)
+            wait_until([alice], lambda: "bob" not in alice.room.get_remote_participants())
+    finally:
+        bob.room.disconnect_from_room()
+        assert bob.room.wait_idle(10.0)
 
 
 # -- limits on what arrives -------------------------------------------------------------------
@@ -338,11 +354,11 @@ def test_whole_payload_over_max_bytes_is_an_error_and_the_next_stream_arrives(al
 
 def test_chunked_stream_over_max_bytes_stops_with_an_error(alice_bob) -> None:
     alice, bob = alice_bob
-    bob.room.register_text_stream_handler("log", {"delivery": LiveKitRoom.STREAM_CHUNKS,
-                                                  "max_bytes": 50_000})  # fmt: skip
-    alice.local.send_text("x" * 200_000, "log")
+    options = {"delivery": LiveKitRoom.STREAM_CHUNKS, "max_bytes": 50_000}
+    bob.room.register_text_stream_handler("log", options)
+    stream_id = alice.local.send_text("x" * 200_000, "log")
     info, error = wait_for_event(bob, "stream_error", also=[alice], timeout=30.0)
-    assert "max_bytes (50000 bytes)" in error
+    assert info["id"] == stream_id and "max_bytes (50000 bytes)" in error
     received = sum(len(text) for _, text in bob.args_of("text_stream_chunk_received"))
     assert received <= 50_000
     assert bob.args_of("stream_finished") == []
@@ -411,6 +427,17 @@ def test_too_many_streams_open_at_once_are_refused(alice_bob) -> None:
     assert data == b"after"
 
 
+def test_a_stream_over_the_rooms_limit_is_refused_before_its_data_is_kept(alice_bob) -> None:
+    alice, bob = alice_bob
+    bob.room.register_byte_stream_handler("files", {"max_bytes": MAX_STREAM_BYTES})
+    raw = RawStreamSender(alice)
+    raw.header("huge", "files", text=False, total_length=MAX_STREAM_BYTES + 1)
+    raw.chunk("huge", 0, b"x" * 100)
+    info, error = wait_for_event(bob, "stream_error", also=[alice])
+    assert info["id"] == "huge" and info["total_size"] == -1  # an impossible size is not passed on
+    assert error.startswith(f"too large: over the room's limit of {MAX_STREAM_BYTES} bytes")
+
+
 def test_sender_aborting_a_stream_is_an_error_on_the_receiver(alice_bob) -> None:
     alice, bob = alice_bob
     bob.room.register_text_stream_handler("chat", CHUNKS)
@@ -471,4 +498,5 @@ def test_sending_while_not_connected_raises(alice_bob) -> None:
     assert not writer.is_open()
     with pytest.raises(LiveKitError):
         writer.write("after disconnect")
-    writer.close()
+    # the writer was never closed: its transfer ended with the session all the same
+    assert alice.room.wait_idle(10.0)
