@@ -19,7 +19,7 @@ from importlib import metadata
 
 import numpy as np
 
-from . import audio_cost, audio_drift, audio_latency, receive_video, send_video
+from . import audio_cost, audio_drift, audio_latency, data_tracks, receive_video, send_video
 from .live import BenchError, ClickFeeder, LiveSession
 
 DEFAULT_PORT = 7880
@@ -32,7 +32,10 @@ SECTIONS = (
     "3. Audio: main-thread cost per 10 ms frame",
     "4. Audio: end-to-end latency on the local server",
     "5. Audio: receive buffer delay over time (clock drift)",
+    "6. Data tracks: 60 Hz latency and loss against raw livekit.rtc",
 )
+DATA_TRACK_SECONDS = 60.0
+QUICK_DATA_TRACK_SECONDS = 3.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_PORT, help="local server HTTP/WebSocket port"
     )
     parser.add_argument("--udp-port", type=int, default=None, help="WebRTC UDP port (port + 2)")
+    parser.add_argument("--only", choices=["data-tracks"], help="run just this section")
+    parser.add_argument(
+        "--data-track-seconds", type=float, default=None, help="length of section 6 (default 60)"
+    )
     return parser
 
 
@@ -98,6 +105,14 @@ def run_all(args: argparse.Namespace) -> None:
     mode = "quick smoke run" if quick else "full run"
     emit(f"godot-livekit bench ({mode}; drift run {minutes:g} min)")
     emit(machine_facts())
+    track_seconds = args.data_track_seconds or (
+        QUICK_DATA_TRACK_SECONDS if quick else DATA_TRACK_SECONDS
+    )
+    if args.only == "data-tracks":
+        with LiveSession(args.port, args.udp_port) as session:
+            section(6)
+            emit(data_tracks.report(data_tracks.run(session, track_seconds)))
+        return
 
     section(1)
     memcpy = send_video.measure_memcpy(quick)
@@ -125,6 +140,9 @@ def run_all(args: argparse.Namespace) -> None:
             emit(audio_drift.report(seconds, drift))
         finally:
             feeder.stop()
+
+        section(6)
+        emit(data_tracks.report(data_tracks.run(session, track_seconds)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
