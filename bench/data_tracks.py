@@ -1,7 +1,7 @@
 """Data tracks at a game's tick rate: delivery latency and loss, ours against raw livekit.rtc.
 
 Two publisher/subscriber pairs share one room on the local server for the same minute:
-``bench-alice`` -> ``bench-bob`` through godot-livekit (``LiveKitLocalDataTrack.push``,
+``alice`` -> ``bob`` through godot-livekit (``LiveKitLocalDataTrack.push``,
 an ordered ``LiveKitDataTrackSubscription`` delivered by ``poll_events``), and
 ``raw-alice`` -> ``raw-bob`` through livekit.rtc directly (``LocalDataTrack.try_push``,
 ``DataTrackStream`` read on the runtime loop). One 60 Hz main loop, like a game's frame,
