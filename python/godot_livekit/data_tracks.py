@@ -25,7 +25,7 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from livekit import rtc
 from livekit.rtc.participant import PublishDataTrackError
@@ -35,7 +35,15 @@ from .events import DataTrackReceived, LocalDataTrackFailed, LocalDataTrackPubli
 from .signals import signal
 
 if TYPE_CHECKING:
+    from .events import Event
     from .session import Session
+
+
+class Poster(Protocol):
+    """Where a subscription says frames are waiting (a session, or a test's stand-in)."""
+
+    def post(self, event: Event) -> None: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -329,7 +337,7 @@ class LiveKitDataTrackSubscription:
 
     # -- runtime side ------------------------------------------------------------------------
 
-    def _receive(self, payload: bytes, user_timestamp: int | None, notify: Session) -> None:
+    def _receive(self, payload: bytes, user_timestamp: int | None, notify: Poster) -> None:
         """Runtime thread: keep one frame (dropping what the mode drops)."""
         timestamp = (
             user_timestamp
@@ -351,7 +359,7 @@ class LiveKitDataTrackSubscription:
         if post:
             notify.post(DataTrackReceived(self))
 
-    def _finish(self, reason: str, notify: Session | None) -> None:
+    def _finish(self, reason: str, notify: Poster | None) -> None:
         """Any thread: the subscription ended; ``ended`` follows the frames still waiting."""
         with self._lock:
             if self._end_reason:
@@ -375,7 +383,12 @@ async def _read(
         return
     subscription._task = asyncio.current_task()
     buffer = max(16, subscription.get_queue_size())
-    stream = sdk.subscribe(buffer_size=buffer)
+    try:
+        stream = sdk.subscribe(buffer_size=buffer)
+    except Exception as error:
+        session.data_tracks.forget_subscription(subscription)
+        subscription._finish(f"subscription failed: {error}", session)
+        return
     reason = UNPUBLISHED_REASON
     try:
         async for frame in stream:
@@ -387,6 +400,23 @@ async def _read(
         subscription._task = None
     session.data_tracks.forget_subscription(subscription)
     subscription._finish(reason, session)
+
+
+def receive_frame(
+    subscription: LiveKitDataTrackSubscription,
+    payload: bytes,
+    user_timestamp: int | None,
+    notify: Poster,
+) -> None:
+    """Any thread: hand ``subscription`` one frame as its reader does."""
+    subscription._receive(payload, user_timestamp, notify)
+
+
+def end_subscription(
+    subscription: LiveKitDataTrackSubscription, reason: str, notify: Poster | None
+) -> None:
+    """Any thread: end ``subscription`` as its reader does when the track goes away."""
+    subscription._finish(reason, notify)
 
 
 class DataTrackMap:

@@ -10,11 +10,19 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from . import _runtime
+from .data_tracks import LiveKitDataTrackSubscription, end_subscription, receive_frame
 from .links import sdk_of
 
 T = TypeVar("T")
 
-__all__ = ["run_on_runtime", "runtime_is_running", "runtime_loop", "sdk_of"]
+__all__ = [
+    "end_data_track_subscription",
+    "feed_data_track_frame",
+    "run_on_runtime",
+    "runtime_is_running",
+    "runtime_loop",
+    "sdk_of",
+]
 
 
 def run_on_runtime(coro: Coroutine[Any, Any, T], timeout: float) -> T:
@@ -30,3 +38,23 @@ def runtime_loop() -> asyncio.AbstractEventLoop:
 def runtime_is_running() -> bool:
     """True while the runtime thread is alive."""
     return _runtime.is_running()
+
+
+class _NoRoom:
+    """Stands in for a session: nothing is posted (the test calls ``poll()`` itself)."""
+
+    def post(self, event: object) -> None:
+        pass
+
+
+def feed_data_track_frame(
+    subscription: LiveKitDataTrackSubscription, payload: bytes, user_timestamp: int | None
+) -> None:
+    """Hand ``subscription`` one frame as the SDK's reader does (any thread); its next
+    ``poll()`` delivers what its mode keeps."""
+    receive_frame(subscription, payload, user_timestamp, _NoRoom())
+
+
+def end_data_track_subscription(subscription: LiveKitDataTrackSubscription, reason: str) -> None:
+    """End ``subscription`` as its reader does when the track goes away."""
+    end_subscription(subscription, reason, _NoRoom())

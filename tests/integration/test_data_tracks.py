@@ -21,21 +21,53 @@ from godot_livekit import (
     LiveKitRemoteDataTrack,
 )
 from godot_livekit.data_tracks import MAX_FRAME_BYTES
+from godot_livekit.poller import pump_until
 
 TICK = 1 / 60
 LATEST = LiveKitDataTrackSubscription.MODE_LATEST
 ORDERED = LiveKitDataTrackSubscription.MODE_ORDERED
 
 
+PROBE = b"probe"
+PROBE_WAIT = 0.5
+"""A probe frame arrives within milliseconds or never (frames are not kept for later)."""
+
+
 class Frames:
-    """Records a subscription's signals."""
+    """Records a subscription's signals, from the moment it is made."""
 
     def __init__(self, subscription: LiveKitDataTrackSubscription) -> None:
         self.subscription = subscription
         self.frames: list[tuple[bytes, int]] = []
         self.ended: list[str] = []
+        self.base_received = subscription.get_received_count()
         subscription.frame_received.connect(lambda p, t: self.frames.append((p, t)))
         subscription.ended.connect(self.ended.append)
+
+    def received(self) -> int:
+        """Frames received since recording started."""
+        return self.subscription.get_received_count() - self.base_received
+
+
+def subscribe_ready(
+    peer: Peer,
+    remote: LiveKitRemoteDataTrack,
+    track: LiveKitLocalDataTrack,
+    mode: int = LATEST,
+    queue_size: int = 64,
+) -> Frames:
+    """Subscribe, and wait until frames flow: push one probe frame at a time until one
+    arrives (the subscription reached the server); it is delivered before recording."""
+    subscription = remote.subscribe(mode, queue_size)
+    deadline = time.monotonic() + 10.0
+    while subscription.get_received_count() == 0:
+        assert time.monotonic() < deadline, "no probe frame ever arrived"
+        assert track.push(PROBE)
+        pushed = time.monotonic()
+        while subscription.get_received_count() == 0 and time.monotonic() - pushed < PROBE_WAIT:
+            time.sleep(0.005)
+    peer.poll()
+    return Frames(subscription)
 
 
 def published_track(peer: Peer, name: str) -> LiveKitLocalDataTrack:
@@ -74,15 +106,29 @@ def push_paced(track: LiveKitLocalDataTrack, count: int, payload: Callable[[int]
         time.sleep(max(0.0, next_tick - time.monotonic()))
 
 
-def wait_received(subscription: LiveKitDataTrackSubscription, count: int) -> None:
-    """Wait (without polling the room: nothing is delivered yet) until the subscription has
-    received ``count`` frames."""
+def deliver(
+    track: LiveKitLocalDataTrack, peer: Peer, recorder: Frames, payload: bytes, timestamp: int = -1
+) -> None:
+    """Push one frame until ``recorder`` gets it (frames are unreliable: one can be lost)."""
+    for _ in range(10):
+        assert track.push(payload, timestamp)
+        if pump_until(lambda: (payload, timestamp) in recorder.frames, PROBE_WAIT, [peer]):
+            return
+    raise AssertionError(f"a frame of {len(payload)} bytes never arrived in 10 tries")
+
+
+def wait_quiet(recorder: Frames, count: int) -> int:
+    """Wait (without polling the room: nothing is delivered yet) until ``count`` frames
+    arrived since recording started, or none came for PROBE_WAIT (the rest were lost:
+    frames are unreliable). Returns how many were lost."""
     deadline = time.monotonic() + 10.0
-    while subscription.get_received_count() < count:
-        assert time.monotonic() < deadline, (
-            f"received {subscription.get_received_count()} of {count} frames"
-        )
-        time.sleep(0.01)
+    seen, last_change = recorder.received(), time.monotonic()
+    while recorder.received() < count and time.monotonic() - last_change < PROBE_WAIT:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+        if recorder.received() != seen:
+            seen, last_change = recorder.received(), time.monotonic()
+    return count - recorder.received()
 
 
 def test_frames_arrive_in_order_with_payloads_and_timestamps(alice_bob) -> None:
@@ -92,12 +138,12 @@ def test_frames_arrive_in_order_with_payloads_and_timestamps(alice_bob) -> None:
     remote = remote_track(bob, "positions", "alice", [alice])
     assert remote.get_sid() == track.get_sid()
     assert bob.room.get_remote_data_tracks() == [remote]
-    recorder = Frames(remote.subscribe(ORDERED, 256))
-    time.sleep(0.3)  # the subscription reaches the server
+    recorder = subscribe_ready(bob, remote, track, ORDERED, 256)
     push_paced(track, 120, lambda i: i.to_bytes(4, "little") + bytes([i % 251]) * (i * 97 % 900))
-    wait_until([alice, bob], lambda: len(recorder.frames) >= 114, what="most of 120 frames")
-    time.sleep(0.3)
+    lost = wait_quiet(recorder, 120)
+    assert lost <= 6, f"{lost} of 120 frames lost at 60 Hz"
     bob.poll()
+    assert len(recorder.frames) == 120 - lost
     indices = [int.from_bytes(p[:4], "little") for p, _ in recorder.frames]
     assert indices == sorted(set(indices)), "in order, no duplicates"
     for payload, timestamp in recorder.frames:
@@ -105,60 +151,61 @@ def test_frames_arrive_in_order_with_payloads_and_timestamps(alice_bob) -> None:
         assert payload[4:] == bytes([index % 251]) * (index * 97 % 900)
         assert timestamp == index
     assert recorder.subscription.get_dropped_count() == 0
-    assert recorder.subscription.get_received_count() == len(recorder.frames)
-    assert track.get_pushed_count() == 120 and track.get_refused_count() == 0
+    assert track.get_refused_count() == 0
 
 
 def test_latest_mode_delivers_only_the_newest_frame(alice_bob) -> None:
     alice, bob = alice_bob
     track = published_track(alice, "cursor")
-    subscription = remote_track(bob, "cursor", "alice", [alice]).subscribe(LATEST)
-    recorder = Frames(subscription)
-    time.sleep(0.3)
+    recorder = subscribe_ready(bob, remote_track(bob, "cursor", "alice", [alice]), track, LATEST)
+    subscription = recorder.subscription
     push_paced(track, 20, lambda i: b"cursor %d" % i)
-    wait_received(subscription, 20)
+    lost = wait_quiet(recorder, 20)
+    assert lost <= 3, f"{lost} of 20 frames lost at 60 Hz"
     assert bob.room.poll_events() >= 1
-    assert recorder.frames == [(b"cursor 19", 19)]
-    assert subscription.get_dropped_count() == 19
-    push_paced(track, 1, lambda i: b"next")
-    wait_until([bob], lambda: len(recorder.frames) == 2, what="the next frame")
-    assert recorder.frames[1] == (b"next", 0)
+    ((payload, timestamp),) = recorder.frames  # one frame: the newest that arrived
+    assert payload == b"cursor %d" % timestamp and timestamp >= 19 - lost
+    assert subscription.get_dropped_count() == recorder.received() - 1
+    recorder.frames.clear()
+    deliver(track, bob, recorder, b"next", 0)  # after a poll, the next frame comes again
+    assert recorder.frames[0] == (b"next", 0)
 
 
 def test_ordered_queue_keeps_the_newest_frames_and_counts_drops(alice_bob) -> None:
     alice, bob = alice_bob
     track = published_track(alice, "inputs")
-    subscription = remote_track(bob, "inputs", "alice", [alice]).subscribe(ORDERED, 4)
-    recorder = Frames(subscription)
-    time.sleep(0.3)
+    remote = remote_track(bob, "inputs", "alice", [alice])
+    recorder = subscribe_ready(bob, remote, track, ORDERED, 4)
     push_paced(track, 20, lambda i: bytes([i]))
-    wait_received(subscription, 20)
+    lost = wait_quiet(recorder, 20)
+    assert lost <= 3, f"{lost} of 20 frames lost at 60 Hz"
     bob.poll()
-    assert recorder.frames == [(bytes([i]), i) for i in range(16, 20)]
-    assert subscription.get_dropped_count() == 16
+    indices = [timestamp for _, timestamp in recorder.frames]
+    assert len(indices) == 4 and indices == sorted(indices) and indices[-1] >= 19 - lost
+    assert recorder.frames == [(bytes([i]), i) for i in indices]
+    assert recorder.subscription.get_dropped_count() == recorder.received() - 4
 
 
 def test_frame_sizes_up_to_the_limit_arrive_exactly(alice_bob) -> None:
     alice, bob = alice_bob
     track = published_track(alice, "blobs")
-    recorder = Frames(remote_track(bob, "blobs", "alice", [alice]).subscribe(ORDERED))
-    time.sleep(0.3)
+    recorder = subscribe_ready(bob, remote_track(bob, "blobs", "alice", [alice]), track, ORDERED)
     sizes = [1, 1000, 16_000, MAX_FRAME_BYTES]
-    for index, size in enumerate(sizes):
-        payload = bytes([index + 1]) * size
-        assert track.push(payload, -1 if index == 0 else 2**63 - 1)
-        wait_until([bob], lambda n=index: len(recorder.frames) > n, what=f"frame of {size} bytes")
-    assert [len(p) for p, _ in recorder.frames] == sizes
-    assert [p == bytes([i + 1]) * len(p) for i, (p, _) in enumerate(recorder.frames)] == [True] * 4
-    assert [t for _, t in recorder.frames] == [-1, 2**63 - 1, 2**63 - 1, 2**63 - 1]
+    expected = [
+        (bytes([index + 1]) * size, -1 if index == 0 else 2**63 - 1)
+        for index, size in enumerate(sizes)
+    ]
+    for payload, timestamp in expected:
+        deliver(track, bob, recorder, payload, timestamp)
+    assert [frame for frame in recorder.frames if frame in expected] == expected
+    assert all(frame in expected for frame in recorder.frames)
 
 
 def test_subscription_ends_when_the_publisher_unpublishes(alice_bob) -> None:
     alice, bob = alice_bob
     track = published_track(alice, "temporary")
     remote = remote_track(bob, "temporary", "alice", [alice])
-    recorder = Frames(remote.subscribe())
-    time.sleep(0.3)
+    recorder = subscribe_ready(bob, remote, track)
     track.unpublish()
     track.unpublish()  # idempotent
     assert not track.is_published()
@@ -175,14 +222,12 @@ def test_subscription_ends_when_the_publisher_leaves(alice_bob) -> None:
     alice, bob = alice_bob
     track = published_track(alice, "leaving")
     remote = remote_track(bob, "leaving", "alice", [alice])
-    recorder = Frames(remote.subscribe(ORDERED))
-    time.sleep(0.3)
-    push_paced(track, 3, lambda i: b"bye %d" % i)
-    wait_until([bob], lambda: len(recorder.frames) == 3, what="three frames")
+    recorder = subscribe_ready(bob, remote, track, ORDERED)
+    deliver(track, bob, recorder, b"bye")
     alice.room.disconnect_from_room()
     wait_until([alice, bob], lambda: bool(recorder.ended), what="the subscription ended")
     assert recorder.ended == ["the track was unpublished"]
-    assert bob.args_of("data_track_unpublished") == [(remote,)]
+    assert wait_for_event(bob, "data_track_unpublished", also=[alice]) == (remote,)
     assert not track.is_published()
 
 
@@ -191,11 +236,9 @@ def test_a_late_joiner_is_told_of_tracks_already_published(connect_peer) -> None
     track = published_track(alice, "world-state")
     bob = connect_peer("bob")
     remote = remote_track(bob, "world-state", "alice", [alice])
-    recorder = Frames(remote.subscribe())
-    time.sleep(0.3)
-    assert track.push(b"hello late joiner", 42)
-    wait_until([alice, bob], lambda: bool(recorder.frames), what="the frame")
-    assert recorder.frames == [(b"hello late joiner", 42)]
+    recorder = subscribe_ready(bob, remote, track)
+    deliver(track, bob, recorder, b"hello late joiner", 42)
+    assert set(recorder.frames) == {(b"hello late joiner", 42)}
 
 
 def test_closing_a_subscription_stops_its_frames(alice_bob) -> None:
@@ -203,13 +246,12 @@ def test_closing_a_subscription_stops_its_frames(alice_bob) -> None:
     track = published_track(alice, "closing")
     remote = remote_track(bob, "closing", "alice", [alice])
     recorder = Frames(remote.subscribe(ORDERED))
-    keeper = Frames(remote.subscribe(ORDERED))  # a second subscription to the same track
-    time.sleep(0.3)
+    keeper = subscribe_ready(bob, remote, track, ORDERED)  # a second one on the same track
+    recorder.frames.clear()  # the probes
     recorder.subscription.close()
     recorder.subscription.close()
     assert recorder.subscription.get_end_reason() == "closed"
-    push_paced(track, 5, lambda i: bytes([i]))
-    wait_until([alice, bob], lambda: len(keeper.frames) == 5, what="the other subscription")
+    deliver(track, bob, keeper, b"for the keeper")
     assert recorder.frames == [] and recorder.ended == []
 
 
@@ -241,8 +283,7 @@ def test_a_disconnect_ends_tracks_and_subscriptions_without_leftovers(alice_bob)
     alice, bob = alice_bob
     track = published_track(alice, "session")
     remote = remote_track(bob, "session", "alice", [alice])
-    recorder = Frames(remote.subscribe())
-    time.sleep(0.3)
+    recorder = subscribe_ready(bob, remote, track)
     bob.room.disconnect_from_room()
     wait_for_event(bob, "disconnected")
     assert not recorder.subscription.is_active()

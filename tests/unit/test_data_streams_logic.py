@@ -20,6 +20,7 @@ from godot_livekit import (
     LiveKitTextStreamWriter,
     data_streams,
     stream_sending,
+    testing,
 )
 from godot_livekit.data_streams import (
     MAX_ATTRIBUTE_TEXT,
@@ -31,7 +32,7 @@ from godot_livekit.data_streams import (
     describe_stream_error,
     stream_info,
 )
-from godot_livekit.data_tracks import check_track_name
+from godot_livekit.data_tracks import MAX_FRAME_BYTES, check_track_name
 from godot_livekit.stream_sending import (
     PIECE_BYTES,
     file_to_send,
@@ -273,3 +274,66 @@ def test_room_stream_registrations_before_connecting() -> None:
     )
     assert room.get_remote_data_tracks() == []
     assert data_streams.STREAM_WHOLE == LiveKitRoom.STREAM_WHOLE == 0
+
+
+# -- what a data track subscription keeps (frames fed as its SDK reader does) ---------------
+
+
+def subscription_recording(
+    mode: int, queue_size: int = 64
+) -> tuple[LiveKitDataTrackSubscription, list[tuple[bytes, int]], list[str]]:
+    subscription = LiveKitDataTrackSubscription(None, mode, queue_size)
+    frames: list[tuple[bytes, int]] = []
+    ended: list[str] = []
+    subscription.frame_received.connect(lambda payload, ts: frames.append((payload, ts)))
+    subscription.ended.connect(ended.append)
+    return subscription, frames, ended
+
+
+def test_latest_mode_keeps_only_the_newest_frame_per_poll() -> None:
+    subscription, frames, _ = subscription_recording(LiveKitDataTrackSubscription.MODE_LATEST)
+    for index in range(10):
+        testing.feed_data_track_frame(subscription, b"f%d" % index, index)
+    assert subscription.poll() == 1 and frames == [(b"f9", 9)]
+    assert (subscription.get_received_count(), subscription.get_dropped_count()) == (10, 9)
+    assert subscription.poll() == 0
+    testing.feed_data_track_frame(subscription, b"next", None)
+    assert subscription.poll() == 1 and frames[-1] == (b"next", -1)
+
+
+def test_ordered_mode_keeps_a_bounded_queue_in_order_and_counts_drops() -> None:
+    subscription, frames, _ = subscription_recording(LiveKitDataTrackSubscription.MODE_ORDERED, 3)
+    for index in range(5):
+        testing.feed_data_track_frame(subscription, bytes([index]), index)
+    assert subscription.poll() == 3
+    assert frames == [(bytes([2]), 2), (bytes([3]), 3), (bytes([4]), 4)]
+    assert subscription.get_dropped_count() == 2
+
+
+def test_subscription_bounds_what_the_sender_controls() -> None:
+    subscription, frames, _ = subscription_recording(LiveKitDataTrackSubscription.MODE_ORDERED)
+    testing.feed_data_track_frame(subscription, bytes(MAX_FRAME_BYTES + 1), 1)
+    testing.feed_data_track_frame(subscription, b"ok", 2**64 - 1)  # a u64 GDScript cannot hold
+    testing.feed_data_track_frame(subscription, b"ok", 2**63 - 1)
+    subscription.poll()
+    assert frames == [(b"ok", -1), (b"ok", 2**63 - 1)]
+    assert subscription.get_dropped_count() == 1 and subscription.get_received_count() == 3
+
+
+def test_ended_follows_the_frames_still_waiting_and_close_stops_everything() -> None:
+    subscription, frames, ended = subscription_recording(LiveKitDataTrackSubscription.MODE_ORDERED)
+    testing.feed_data_track_frame(subscription, b"last", 1)
+    testing.end_data_track_subscription(subscription, "the track was unpublished")
+    testing.end_data_track_subscription(subscription, "twice")
+    testing.feed_data_track_frame(subscription, b"after the end", 2)
+    assert subscription.poll() == 3  # two frames, then ended once
+    assert frames[0] == (b"last", 1) and ended == ["the track was unpublished"]
+    assert not subscription.is_active()
+    closed, closed_frames, closed_ended = subscription_recording(
+        LiveKitDataTrackSubscription.MODE_LATEST
+    )
+    testing.feed_data_track_frame(closed, b"waiting", 1)
+    closed.close()
+    testing.feed_data_track_frame(closed, b"after close", 2)
+    assert closed.poll() == 0 and closed_frames == [] and closed_ended == []
+    assert closed.get_end_reason() == "closed"
