@@ -67,9 +67,10 @@ CONNECTED_EXAMPLES = int(250 * _SCALE)
 
 EXPORTED = [ref for ref in load_reference() if hasattr(godot_livekit, ref.name)]
 
-# Zero-argument calls that end or tear down what they are called on: fuzzed on the
-# offline objects, but not on the connected session whose later health is checked.
-ENDS_THE_SESSION = {"disconnect_from_room", "close", "stop"}
+# Calls that end or tear down what they are called on (connect_to_room starts over, whatever
+# its arguments): fuzzed on the offline objects, not on the connected session whose later
+# health is checked.
+ENDS_THE_SESSION = {"connect_to_room", "disconnect_from_room", "close", "stop"}
 
 
 # --------------------------------------------------------------------- random values
