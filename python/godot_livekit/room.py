@@ -280,6 +280,8 @@ class LiveKitRoom:
     def _apply(self, event: events.Event) -> int:
         """Apply one event to the room's state and emit its signal; returns signals emitted."""
         local = self._local
+        if isinstance(event, events.DataTrackReceived):  # the most frequent event: first
+            return event.subscription.poll()
         match event:
             case events.Connected():
                 return self._apply_connected(event)
@@ -408,8 +410,6 @@ class LiveKitRoom:
             case events.DataTrackUnpublished(track=track):
                 self.data_track_unpublished.emit(track)
                 links.link_of(track).cut()
-            case events.DataTrackReceived(subscription=subscription):
-                return subscription.poll()
             case events.LocalDataTrackPublished(track=track):
                 track.published.emit()
             case events.LocalDataTrackFailed(track=track, error=error):
