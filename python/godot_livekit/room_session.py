@@ -28,7 +28,7 @@ SID_WAIT = 30.0
 UNKNOWN_REASON = "unknown reason"
 ANNOUNCE_ATTRIBUTE = "godot_livekit.announce"
 """An attribute never set: clearing it changes nothing but makes the server announce us."""
-ANNOUNCE_WAIT = 2.0
+ANNOUNCE_WAIT = 5.0
 
 
 async def connect(session: Session, url: str, token: str, options: ConnectOptions) -> None:
