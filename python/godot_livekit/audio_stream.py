@@ -1,9 +1,14 @@
 """LiveKitAudioStream: remote audio into a Godot AudioStreamGeneratorPlayback.
 
-The SDK resamples natively to the playback's mix rate in stereo; the runtime thread
-converts to float32 (numpy) into a small jitter buffer (tens of ms). ``poll(playback)``
-pushes only as many frames as the playback can take. When audio arrives faster than it
-is played, the oldest audio is dropped, so the delay never grows over a long session.
+The SDK resamples natively to the playback's mix rate in stereo; the runtime thread, which
+holds each frame, converts it int16 -> float32 straight into a small jitter buffer (one
+numpy pass, no intermediate array). ``poll(playback)`` pushes everything the playback
+should take at once, from a reused array (no allocation per poll), keeping about
+``PLAYBACK_TARGET_MS`` queued there at most. A drift compensator holds the delay where it
+settled when the sound card's clock runs slower or faster than the sender's (pitch-period
+drops and repeats with a crossfade); a burst beyond ``MAX_DELAY_MS`` still drops the oldest
+audio, so the delay never grows over a long session. What is pushed also goes to the
+far-end tap that the microphone's echo canceller reads.
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ import logging
 import math
 import numbers
 from collections.abc import Callable
-from typing import Any, Protocol
 
 import numpy as np
 from livekit import rtc
 
 from . import _runtime, links, poller
 from ._sdk_stream import SdkStreamOwner
-from .media_convert import AudioJitterBuffer, int16_to_float
+from .audio_playout import Playback, PlayoutReader
+from .audio_processing import far_end
+from .media_convert import AudioJitterBuffer
 from .participant import LiveKitParticipant
 from .signals import notify_activity
 from .track import LiveKitTrack
@@ -34,13 +40,6 @@ PLAYBACK_TARGET_MS = 50.0
 """Audio kept queued in Godot's playback buffer, whatever its buffer_length."""
 
 
-class Playback(Protocol):
-    """What ``poll`` needs of Godot's AudioStreamGeneratorPlayback."""
-
-    def get_frames_available(self) -> int: ...
-    def push_buffer(self, frames: np.ndarray) -> Any: ...
-
-
 class LiveKitAudioStream(SdkStreamOwner):
     """Receives audio from a remote track and feeds a Godot audio playback."""
 
@@ -48,14 +47,19 @@ class LiveKitAudioStream(SdkStreamOwner):
         super().__init__()
         self._sample_rate = int(sample_rate)
         self._num_channels = 2
-        self._buffer = AudioJitterBuffer(
-            self._sample_rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
-        )
+        self._buffer, self._reader = self._new_playout(self._sample_rate)
         self._make: Callable[[int], rtc.AudioStream] | None = None
-        self._pushed = 0
+        self._pushed_before = 0
         self._playback: Playback | None = None
-        self._playback_capacity = 0
-        self._playback_target = round(PLAYBACK_TARGET_MS * self._sample_rate / 1000)
+
+    @staticmethod
+    def _new_playout(rate: int) -> tuple[AudioJitterBuffer, PlayoutReader]:
+        buffer = AudioJitterBuffer(
+            rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
+        )
+        reader = PlayoutReader(buffer, PLAYBACK_TARGET_MS)
+        reader.tap = far_end.add
+        return buffer, reader
 
     @staticmethod
     def from_track(track: LiveKitTrack) -> LiveKitAudioStream:
@@ -110,7 +114,7 @@ class LiveKitAudioStream(SdkStreamOwner):
                 sdk_stream = make(rate)
                 self._sdk_stream = sdk_stream
                 async for event in sdk_stream:
-                    buffer.push(int16_to_float(event.frame.data, 2))
+                    buffer.push_int16(event.frame.data)
                     notify_activity()
             except asyncio.CancelledError:
                 pass
@@ -126,9 +130,9 @@ class LiveKitAudioStream(SdkStreamOwner):
     # -- main thread -------------------------------------------------------------------------
 
     def poll(self, playback: Playback, mix_rate: int | None = None) -> int:
-        """Push buffered audio into ``playback``, keeping about 50 ms queued there (never
-        more than it can take); returns the number of frames pushed. ``mix_rate`` (the
-        generator's rate) switches the stream to that rate the first time it differs."""
+        """Push buffered audio into ``playback``, keeping at most about 50 ms queued there
+        (never more than it can take); returns the number of frames pushed. ``mix_rate``
+        (the generator's rate) switches the stream to that rate the first time it differs."""
         _check_playback(playback, "poll")
         mix_rate = _check_mix_rate(mix_rate, "poll")
         self._check_origin()
@@ -136,31 +140,14 @@ class LiveKitAudioStream(SdkStreamOwner):
             return 0
         if mix_rate is not None and mix_rate != self._sample_rate:
             self._set_rate(mix_rate)
-        available = int(playback.get_frames_available())
-        if available <= 0:
-            return 0
-        # the playback's size is the most free space it ever reported (it starts empty);
-        # keep only PLAYBACK_TARGET_MS queued there, so its length adds no delay
-        self._playback_capacity = max(self._playback_capacity, available)
-        queued = self._playback_capacity - available
-        wanted = min(available, self._playback_target - queued)
-        if wanted <= 0:
-            return 0
-        frames = self._buffer.pop(wanted)
-        if len(frames) == 0:
-            return 0
-        playback.push_buffer(frames)
-        self._pushed += len(frames)
-        return len(frames)
+        return self._reader.fill(playback)
 
     def _set_rate(self, rate: int) -> None:
         if not 8000 <= rate <= 192000:
             raise ValueError(f"mix_rate {rate} is out of range")
         self._sample_rate = rate
-        self._playback_target = round(PLAYBACK_TARGET_MS * rate / 1000)
-        self._buffer = AudioJitterBuffer(
-            rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
-        )
+        self._pushed_before += self._reader.pushed_frames
+        self._buffer, self._reader = self._new_playout(rate)
         if self._make is not None and not self._ended:
             self._stop_sdk_stream()
             self._start()
@@ -203,7 +190,16 @@ class LiveKitAudioStream(SdkStreamOwner):
         return self._buffer.underruns
 
     def get_frames_pushed(self) -> int:
-        return self._pushed
+        return self._pushed_before + self._reader.pushed_frames
+
+    def get_drift_corrections(self) -> int:
+        """Pitch-period drops and repeats made to follow the playback's clock."""
+        return self._reader.compensator.corrections
+
+    def get_playout_delay_ms(self) -> float:
+        """The delay (jitter buffer + playback queue) the drift compensator holds, in ms
+        (0 until it settled on a real-time playback)."""
+        return self._reader.compensator.setpoint_ms or 0.0
 
     def read_frames(self, max_frames: int) -> np.ndarray:
         """Take up to ``max_frames`` stereo float32 frames directly (no playback needed)."""

@@ -265,6 +265,7 @@ class AudioJitterBuffer:
         self._read = 0  # index of the oldest buffered frame
         self._count = 0
         self._primed = False
+        self.pushed_frames = 0
         self.dropped_frames = 0
         self.underruns = 0
 
@@ -294,12 +295,33 @@ class AudioJitterBuffer:
             return self._primed
 
     def push(self, frames: np.ndarray) -> None:
-        """Append (n, channels) audio (mono may be 1-D); trims the oldest audio past max delay."""
+        """Append (n, channels) float audio (mono may be 1-D); trims the oldest audio past
+        max delay."""
         data = np.asarray(frames, dtype=np.float32)
         if data.ndim == 1 and self.channels == 1:
             data = data.reshape(-1, 1)
         if data.ndim != 2 or data.shape[1] != self.channels:
             raise ValueError(f"expected shape (n, {self.channels}), got {data.shape}")
+        self._write(data, scale=None)
+
+    def push_int16(self, data: np.ndarray | BufferLike) -> None:
+        """Append interleaved int16 audio (e.g. ``rtc.AudioFrame.data``), converting it to
+        float32 straight into the ring: one numpy pass, no intermediate array. Meant for the
+        thread that receives the frame."""
+        if isinstance(data, np.ndarray):
+            samples = data.reshape(-1)
+            if samples.dtype != np.int16:
+                raise ValueError(f"expected int16 samples, got dtype {samples.dtype}")
+        else:
+            nbytes = memoryview(data).nbytes
+            if nbytes % 2:
+                raise ValueError(f"int16 audio buffer has {nbytes} bytes, not a multiple of 2")
+            samples = np.frombuffer(data, dtype=np.int16)
+        if samples.size % self.channels:
+            raise ValueError(f"{samples.size} samples do not split into {self.channels} channels")
+        self._write(samples.reshape(-1, self.channels), scale=_INT16_TO_FLOAT)
+
+    def _write(self, data: np.ndarray, scale: np.float32 | None) -> None:
         n = data.shape[0]
         if n == 0:
             return
@@ -316,10 +338,16 @@ class AudioJitterBuffer:
             cap = self._capacity
             write = (self._read + self._count) % cap
             first = min(n, cap - write)
-            self._buf[write : write + first] = data[:first]
-            if first < n:
-                self._buf[: n - first] = data[first:]
+            if scale is None:
+                self._buf[write : write + first] = data[:first]
+                if first < n:
+                    self._buf[: n - first] = data[first:]
+            else:
+                np.multiply(data[:first], scale, out=self._buf[write : write + first])
+                if first < n:
+                    np.multiply(data[first:], scale, out=self._buf[: n - first])
             self._count += n
+            self.pushed_frames += n
             self.dropped_frames += dropped
         if dropped:
             logger.debug("jitter buffer over max delay: dropped %d frames", dropped)
@@ -328,26 +356,60 @@ class AudioJitterBuffer:
         self._read = (self._read + n) % self._capacity
         self._count -= n
 
+    def _ready_locked(self, max_frames: int) -> int:
+        """Frames a read may take now (0 while priming or after an underrun)."""
+        if not self._primed:
+            if self._count < max(self._prime, 1):
+                return 0
+            self._primed = True
+        if self._count == 0 and max_frames > 0:
+            # ran dry: wait for prime_ms again so playback resumes in one piece
+            self.underruns += 1
+            self._primed = False
+            return 0
+        return min(max(int(max_frames), 0), self._count)
+
+    def _copy_out_locked(self, out: np.ndarray, k: int) -> None:
+        first = min(k, self._capacity - self._read)
+        out[:first] = self._buf[self._read : self._read + first]
+        if first < k:
+            out[first:k] = self._buf[: k - first]
+
     def pop(self, max_frames: int) -> np.ndarray:
-        """Remove and return up to ``max_frames`` of the oldest audio, shape (k, channels)."""
+        """Remove and return up to ``max_frames`` of the oldest audio as a new (k, channels)
+        array. The playback path uses :meth:`pop_into` instead (no allocation)."""
         with self._lock:
-            if not self._primed:
-                if self._count < max(self._prime, 1):
-                    return np.empty((0, self.channels), dtype=np.float32)
-                self._primed = True
-            if self._count == 0 and max_frames > 0:
-                # ran dry: wait for prime_ms again so playback resumes in one piece
-                self.underruns += 1
-                self._primed = False
-                return np.empty((0, self.channels), dtype=np.float32)
-            k = min(max(int(max_frames), 0), self._count)
+            k = self._ready_locked(max_frames)
             out = np.empty((k, self.channels), dtype=np.float32)
-            first = min(k, self._capacity - self._read)
-            out[:first] = self._buf[self._read : self._read + first]
-            if first < k:
-                out[first:] = self._buf[: k - first]
+            self._copy_out_locked(out, k)
             self._discard_oldest(k)
             return out
+
+    def pop_into(self, out: np.ndarray, max_frames: int | None = None) -> int:
+        """Move up to ``max_frames`` (default ``len(out)``) of the oldest audio into the
+        preallocated ``out`` (shape (>= k, channels), float32); returns k."""
+        limit = out.shape[0] if max_frames is None else min(int(max_frames), out.shape[0])
+        with self._lock:
+            k = self._ready_locked(limit)
+            self._copy_out_locked(out, k)
+            self._discard_oldest(k)
+            return k
+
+    def peek_into(self, out: np.ndarray, max_frames: int | None = None) -> int:
+        """Copy up to ``max_frames`` of the oldest audio into ``out`` without removing it
+        (0 while priming); follow with :meth:`discard`. Returns the frames copied."""
+        limit = out.shape[0] if max_frames is None else min(int(max_frames), out.shape[0])
+        with self._lock:
+            k = self._ready_locked(limit)
+            self._copy_out_locked(out, k)
+            return k
+
+    def discard(self, n: int) -> int:
+        """Remove up to ``n`` of the oldest frames (after :meth:`peek_into`); returns how many."""
+        with self._lock:
+            k = min(max(int(n), 0), self._count)
+            self._discard_oldest(k)
+            return k
 
     def clear(self) -> None:
         """Drop everything buffered and wait to prime again (counters are kept)."""

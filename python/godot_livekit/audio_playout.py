@@ -1,0 +1,307 @@
+"""Receive-side playout: from the jitter buffer into a Godot playback, without clock drift.
+
+The SDK delivers remote audio on the host's clock; Godot's mixer plays it on the sound
+card's clock. A difference of a fraction of a percent makes a plain FIFO grow without end
+or run dry every few seconds. :class:`DriftCompensator` watches the delay (jitter buffer
+plus what waits in the playback) and, when its mean leaves the level it settled at, asks
+:class:`PlayoutReader` to drop or repeat one pitch period of audio, spliced with a short
+crossfade where the waveform matches itself best (the WSOLA idea): a few milliseconds,
+once or twice a second at a drift of 0.5 %, instead of a jump of tens of milliseconds or
+a gap. Everything is numpy on preallocated arrays; a read allocates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from .media_convert import AudioJitterBuffer
+
+logger = logging.getLogger(__name__)
+
+CROSSFADE_MS = 2.5
+MIN_PERIOD_MS = 2.5
+MAX_PERIOD_MS = 12.5
+"""Splice lengths searched: one pitch period of voices from 80 Hz up, or any short block."""
+
+WINDOW_SECONDS = 1.0
+SETTLE_SECONDS = 1.0
+HYSTERESIS_MS = 3.0
+MIN_INTERVAL_SECONDS = 0.25
+STARVE_STEP_MS = 2.0
+MAX_SETPOINT_MS = 100.0
+REALTIME_SHARE = 0.5
+"""The compensator acts only for a playback that reports audio queued in it in at least
+this share of polls (a real-time consumer); one that swallows everything has no clock."""
+
+
+class DriftCompensator:
+    """Decides when to drop or insert audio so the playout delay stays where it settled.
+
+    Feed it one observation per poll (:meth:`observe`): the time, the total delay in
+    frames (jitter buffer + playback queue) and the playback's queued frames. Once the
+    playback has behaved like a real-time consumer for ``settle_s``, the mean delay over
+    that time becomes the set point. Afterwards, when the mean delay over the last
+    ``window_s`` differs from it by more than ``hysteresis_ms``, :meth:`observe` returns
+    +1 (drop audio: the consumer is slow) or -1 (insert: it is fast), at most once per
+    ``min_interval_s`` and only on samples taken after the last correction (reported
+    with :meth:`applied`), so a correction is never counted twice. A real-time playback
+    found empty at a poll has run dry (or nearly): each time, the set point rises by
+    ``STARVE_STEP_MS`` (up to ``MAX_SETPOINT_MS``), so the delay finds the smallest level
+    that this frame rate and mixer can hold.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int,
+        window_s: float = WINDOW_SECONDS,
+        settle_s: float = SETTLE_SECONDS,
+        hysteresis_ms: float = HYSTERESIS_MS,
+        min_interval_s: float = MIN_INTERVAL_SECONDS,
+    ) -> None:
+        if sample_rate <= 0:
+            raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+        self.sample_rate = sample_rate
+        self.window_s = window_s
+        self.settle_s = settle_s
+        self.hysteresis = hysteresis_ms * sample_rate / 1000.0
+        self.min_interval_s = min_interval_s
+        self._samples: deque[tuple[float, float, bool]] = deque()
+        self._sum = 0.0
+        self._realtime_count = 0
+        self._setpoint: float | None = None
+        self._settle_start: float | None = None
+        self._last_correction = -math.inf
+        self.starve_step = STARVE_STEP_MS * sample_rate / 1000.0
+        self.max_setpoint = MAX_SETPOINT_MS * sample_rate / 1000.0
+        self.starve_raises = 0
+        self.corrections = 0
+        self.dropped_frames = 0
+        self.inserted_frames = 0
+
+    @property
+    def setpoint_ms(self) -> float | None:
+        """The delay being held, in ms (None until settled)."""
+        if self._setpoint is None:
+            return None
+        return 1000.0 * self._setpoint / self.sample_rate
+
+    def reset(self) -> None:
+        """Forget the history and settle again (after an underrun, a clear, a rate change)."""
+        self._samples.clear()
+        self._sum = 0.0
+        self._realtime_count = 0
+        self._setpoint = None
+        self._settle_start = None
+
+    def observe(self, now: float, delay_frames: float, queued_frames: int) -> int:
+        """Record one poll; returns +1 to drop audio, -1 to insert, 0 to leave it."""
+        realtime = queued_frames > 0
+        value = float(delay_frames)
+        self._samples.append((now, value, realtime))
+        self._sum += value
+        self._realtime_count += realtime
+        horizon = self.window_s if self._setpoint is not None else self.settle_s
+        while self._samples and self._samples[0][0] < now - horizon:
+            _, old, was_realtime = self._samples.popleft()
+            self._sum -= old
+            self._realtime_count -= was_realtime
+        if self._realtime_count < REALTIME_SHARE * len(self._samples):
+            self._settle_start = None
+            return 0
+        mean = self._sum / len(self._samples)
+        if not realtime and self._setpoint is not None:
+            # a real-time playback found empty has (nearly) run dry: hold more from now on
+            self._setpoint = min(self._setpoint + self.starve_step, self.max_setpoint)
+            self.starve_raises += 1
+        if self._setpoint is None:
+            if self._settle_start is None:
+                self._settle_start = now
+            if now - self._settle_start >= self.settle_s:
+                self._setpoint = mean
+                logger.debug("playout delay settled at %.1f ms", self.setpoint_ms)
+            return 0
+        if now - self._last_correction < self.min_interval_s:
+            return 0
+        error = mean - self._setpoint
+        if error > self.hysteresis:
+            return 1
+        if error < -self.hysteresis:
+            return -1
+        return 0
+
+    def applied(self, now: float, frames: int) -> None:
+        """Report a correction: ``frames`` > 0 dropped, < 0 inserted. The window starts
+        afresh: samples from before the correction describe a delay that is gone."""
+        if frames == 0:
+            return
+        self._samples.clear()
+        self._sum = 0.0
+        self._realtime_count = 0
+        self._last_correction = now
+        self.corrections += 1
+        if frames > 0:
+            self.dropped_frames += frames
+        else:
+            self.inserted_frames -= frames
+
+
+def best_splice(mono: np.ndarray, fade: int, min_period: int, max_period: int) -> int:
+    """The lag L in [min_period, max_period] where ``mono[L:L+fade]`` looks most like
+    ``mono[:fade]`` (normalised cross-correlation); splicing there is least audible.
+    ``mono`` needs at least ``max_period + fade`` frames."""
+    head = mono[:fade]
+    windows = np.lib.stride_tricks.sliding_window_view(mono[: max_period + fade], fade)
+    candidates = windows[min_period : max_period + 1]
+    dots = candidates @ head
+    energy = np.einsum("ij,ij->i", candidates, candidates)
+    score = dots / np.sqrt(energy * float(head @ head) + 1e-12)
+    return min_period + int(np.argmax(score))
+
+
+class Playback(Protocol):
+    """What the playout needs of Godot's AudioStreamGeneratorPlayback. ``push_buffer`` gets
+    a view of a reused array: copy it (Godot's ``push_buffer`` does) before returning."""
+
+    def get_frames_available(self) -> int: ...
+    def push_buffer(self, frames: np.ndarray) -> Any: ...
+
+
+PushedTap = Callable[[np.ndarray, int, int], None]
+"""Called with (frames just pushed, frames queued ahead of them, sample rate)."""
+
+
+class PlayoutReader:
+    """Moves audio from a jitter buffer into a playback, correcting clock drift on the way.
+
+    :meth:`fill` keeps about ``playback_target_ms`` queued in the playback whatever its
+    size (its size is the most free space it ever reported: it starts empty) and pushes
+    everything it may at once. :meth:`read` returns a view of a reused float32 array
+    (valid until the next read). Drops and inserts are one pitch period (2.5-12.5 ms)
+    spliced with a 2.5 ms linear crossfade.
+    """
+
+    def __init__(
+        self,
+        buffer: AudioJitterBuffer,
+        playback_target_ms: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.buffer = buffer
+        self.clock = clock
+        self.playback_target = round(playback_target_ms * buffer.sample_rate / 1000)
+        self.playback_capacity = 0
+        self.tap: PushedTap | None = None
+        self.pushed_frames = 0
+        rate = buffer.sample_rate
+        self.fade = max(1, round(CROSSFADE_MS * rate / 1000))
+        self.min_period = max(1, round(MIN_PERIOD_MS * rate / 1000))
+        self.max_period = max(self.min_period, round(MAX_PERIOD_MS * rate / 1000))
+        self.compensator = DriftCompensator(rate)
+        self.enabled = True
+        ramp = (np.arange(self.fade, dtype=np.float32) + 0.5) / self.fade
+        self._fade_in = ramp[:, None]
+        self._fade_out = (1.0 - ramp)[:, None]
+        self._out = np.zeros((0, buffer.channels), np.float32)
+        self._scratch = np.zeros((0, buffer.channels), np.float32)
+        self._underruns = buffer.underruns
+        self._dropped = buffer.dropped_frames
+
+    def fill(self, playback: Playback) -> int:
+        """Push what ``playback`` should get now; returns the frames pushed."""
+        available = int(playback.get_frames_available())
+        if available <= 0:
+            return 0
+        self.playback_capacity = max(self.playback_capacity, available)
+        queued = self.playback_capacity - available
+        wanted = min(available, self.playback_target - queued)
+        frames = self.read(wanted, queued)
+        count = len(frames)
+        if count == 0:
+            return 0
+        playback.push_buffer(frames)
+        self.pushed_frames += count
+        tap = self.tap
+        if tap is not None:
+            tap(frames, queued, self.buffer.sample_rate)
+        return count
+
+    def _ensure(self, frames: int) -> None:
+        if self._out.shape[0] < frames:
+            size = max(frames, 2 * self._out.shape[0], 4096)
+            self._out = np.zeros((size, self.buffer.channels), np.float32)
+            extra = self.max_period + self.fade
+            self._scratch = np.zeros((size + extra, self.buffer.channels), np.float32)
+
+    def read(self, wanted: int, queued: int, now: float | None = None) -> np.ndarray:
+        """Up to ``wanted`` frames for a playback that still holds ``queued`` frames."""
+        now = self.clock() if now is None else now
+        buffer = self.buffer
+        if buffer.underruns != self._underruns or buffer.dropped_frames != self._dropped:
+            self.compensator.reset()  # a gap or a hard drop: the old level means nothing
+            self._underruns, self._dropped = buffer.underruns, buffer.dropped_frames
+        decision = 0
+        if self.enabled:
+            decision = self.compensator.observe(now, buffer.buffered_frames + queued, queued)
+        if wanted <= 0:
+            return self._out[:0]
+        self._ensure(wanted)
+        if decision > 0:
+            taken = self._read_dropping(wanted, now)
+        elif decision < 0:
+            taken = self._read_inserting(wanted, now)
+        else:
+            taken = -1
+        if taken < 0:
+            taken = buffer.pop_into(self._out, wanted)
+        self._underruns = buffer.underruns
+        return self._out[:taken]
+
+    def _read_dropping(self, wanted: int, now: float) -> int:
+        """Consume ``c`` frames and output ``c - L`` (at most ``wanted``); -1 when there is
+        too little audio to splice."""
+        fade = self.fade
+        if wanted < fade:
+            return -1
+        x = self._scratch
+        got = self.buffer.peek_into(x, wanted + self.max_period + fade)
+        if got < self.max_period + 2 * fade:
+            return -1
+        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, self.max_period)
+        consumed = min(got, wanted + period)
+        y = self._out
+        np.multiply(x[:fade], self._fade_out, out=y[:fade])
+        y[:fade] += x[period : period + fade] * self._fade_in
+        y[fade : consumed - period] = x[period + fade : consumed]
+        self.buffer.discard(consumed)
+        self.compensator.applied(now, period)
+        return consumed - period
+
+    def _read_inserting(self, wanted: int, now: float) -> int:
+        """Consume ``c`` frames and output ``c + L`` (at most ``wanted``), repeating one
+        period; -1 when the read is too short to splice."""
+        fade = self.fade
+        if wanted < self.max_period + 2 * fade:
+            return -1
+        x = self._scratch
+        got = self.buffer.peek_into(x, wanted)
+        if got < self.max_period + fade:
+            return -1
+        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, self.max_period)
+        consumed = min(got, wanted - period)
+        if consumed < fade:
+            return -1
+        y = self._out
+        y[:period] = x[:period]
+        np.multiply(x[period : period + fade], self._fade_out, out=y[period : period + fade])
+        y[period : period + fade] += x[:fade] * self._fade_in
+        y[period + fade : period + consumed] = x[fade:consumed]
+        self.buffer.discard(consumed)
+        self.compensator.applied(now, -period)
+        return period + consumed
