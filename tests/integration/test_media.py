@@ -293,6 +293,6 @@ def test_media_arguments_are_checked() -> None:
     audio.capture_frame(np.full(960, 3.0, np.float32), 48000, 2, 480)  # clamped, not refused
     audio.capture_frame(np.zeros(441, np.float32), 44100, 1, 441)  # resampled and remixed
     with pytest.raises(ValueError):
-        LiveKitAudioSource.create(12345, 1, 100)
+        LiveKitAudioSource.create(1000, 1, 100)  # below 8 kHz
     with pytest.raises(TypeError):
         LiveKitVideoStream.from_track("track")  # type: ignore[arg-type]
