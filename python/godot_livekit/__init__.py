@@ -19,6 +19,7 @@ from .data_tracks import (
 from .e2ee import LiveKitE2eeManager, LiveKitE2eeOptions, LiveKitFrameCryptor, LiveKitKeyProvider
 from .errors import LiveKitError, install_log_redaction
 from .local_participant import LiveKitLocalParticipant
+from .microphone import LiveKitMicrophone
 from .participant import LiveKitParticipant, LiveKitRemoteParticipant
 from .poller import pump_all
 from .proximity import LiveKitProximity
@@ -63,6 +64,7 @@ __all__ = [
     "LiveKitLocalParticipant",
     "LiveKitLocalTrackPublication",
     "LiveKitLocalVideoTrack",
+    "LiveKitMicrophone",
     "LiveKitParticipant",
     "LiveKitProximity",
     "LiveKitRemoteAudioTrack",

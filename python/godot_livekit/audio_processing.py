@@ -256,6 +256,12 @@ class VoiceProcessor:
                 apm.process_reverse_stream(self._far_audio)
         self._far_pending = heard[whole * n :].copy()
 
+    def discard_far_end(self) -> None:
+        """Skip the far end heard so far (while the microphone is muted and unprocessed)."""
+        if self._tap_attached and self._tap is not None:
+            self._tap.read_until_now()
+            self._far_pending = np.zeros(0, np.float32)
+
     def close(self) -> None:
         """Release the module and stop reading the far end (idempotent)."""
         if self._tap_attached and self._tap is not None:
