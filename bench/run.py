@@ -19,7 +19,17 @@ from importlib import metadata
 
 import numpy as np
 
-from . import audio_cost, audio_drift, audio_latency, data_tracks, receive_video, send_video
+from . import (
+    audio_cost,
+    audio_drift,
+    audio_latency,
+    receive_video,
+    send_video,
+    voice_echo,
+    voice_latency,
+    voice_noise,
+    voice_scale,
+)
 from .live import BenchError, ClickFeeder, LiveSession
 
 DEFAULT_PORT = 7880
@@ -32,10 +42,13 @@ SECTIONS = (
     "3. Audio: main-thread cost per 10 ms frame",
     "4. Audio: end-to-end latency on the local server",
     "5. Audio: receive buffer delay over time (clock drift)",
-    "6. Data tracks: 60 Hz latency and loss against raw livekit.rtc",
+    "6. Voice: echo cancellation (ERLE) and double talk",
+    "7. Voice: noise suppression (SNR gain)",
+    "8. Voice: microphone-in to playback-out vs the raw SDK",
+    "9. Voice: 32 participants, listener cost vs a raw-SDK listener",
 )
-DATA_TRACK_SECONDS = 60.0
-QUICK_DATA_TRACK_SECONDS = 3.0
+DEFAULT_VOICE_MINUTES = 10.0
+QUICK_VOICE_MINUTES = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,9 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_PORT, help="local server HTTP/WebSocket port"
     )
     parser.add_argument("--udp-port", type=int, default=None, help="WebRTC UDP port (port + 2)")
-    parser.add_argument("--only", choices=["data-tracks"], help="run just this section")
     parser.add_argument(
-        "--data-track-seconds", type=float, default=None, help="length of section 6 (default 60)"
+        "--sections",
+        default="",
+        help="comma-separated section numbers to run (default: all), e.g. 6,7,8",
+    )
+    parser.add_argument(
+        "--voice-minutes",
+        type=float,
+        default=None,
+        help=f"length of the 32-participant run (default {DEFAULT_VOICE_MINUTES:g}; "
+        f"--quick: {QUICK_VOICE_MINUTES:g})",
     )
     return parser
 
@@ -102,47 +123,71 @@ def run_all(args: argparse.Namespace) -> None:
     minutes = (
         args.minutes if args.minutes is not None else (QUICK_MINUTES if quick else DEFAULT_MINUTES)
     )
-    mode = "quick smoke run" if quick else "full run"
-    emit(f"godot-livekit bench ({mode}; drift run {minutes:g} min)")
-    emit(machine_facts())
-    track_seconds = args.data_track_seconds or (
-        QUICK_DATA_TRACK_SECONDS if quick else DATA_TRACK_SECONDS
+    voice_minutes = (
+        args.voice_minutes
+        if args.voice_minutes is not None
+        else (QUICK_VOICE_MINUTES if quick else DEFAULT_VOICE_MINUTES)
     )
-    if args.only == "data-tracks":
-        with LiveSession(args.port, args.udp_port) as session:
-            section(6)
-            emit(data_tracks.report(data_tracks.run(session, track_seconds)))
+    wanted = {int(n) for n in args.sections.split(",") if n.strip()} or set(
+        range(1, len(SECTIONS) + 1)
+    )
+    mode = "quick smoke run" if quick else "full run"
+    emit(
+        f"godot-livekit bench ({mode}; drift run {minutes:g} min; voice run {voice_minutes:g} min)"
+    )
+    emit(machine_facts())
+    emit(f"load average before: {os.getloadavg()[0]:.2f}")
+
+    memcpy = None
+    audio_send = []
+    if 1 in wanted:
+        section(1)
+        memcpy = send_video.measure_memcpy(quick)
+        emit(send_video.report(send_video.run(memcpy, quick)))
+    if 3 in wanted:
+        audio_send = audio_cost.run_send(quick)  # no server yet: a quiet machine
+    if 6 in wanted:
+        section(6)
+        emit(voice_echo.report(voice_echo.run(quick)))
+    if 7 in wanted:
+        section(7)
+        emit(voice_noise.report(voice_noise.run(quick)))
+    if not wanted & {2, 3, 4, 5, 8, 9}:
         return
 
-    section(1)
-    memcpy = send_video.measure_memcpy(quick)
-    emit(send_video.report(send_video.run(memcpy, quick)))
-    audio_send = audio_cost.run_send(quick)  # no server yet: a quiet machine
-
     with LiveSession(args.port, args.udp_port) as session:
-        section(2)
-        received = receive_video.run(session, memcpy, quick)
-        emit(receive_video.report(received, receive_video.synthetic_poll()))
-
-        feeder = ClickFeeder(session)
-        try:
-            session.wait_published(feeder.publication, "the audio track")
-            section(3)
-            receive = audio_cost.measure_receive(session, quick)
-            emit(audio_cost.report([*audio_send, receive]))
-
-            section(4)
-            emit(audio_latency.report(audio_latency.run(session, feeder, quick)))
-
-            section(5)
-            emit(f"  running {minutes:g} min ...")
-            seconds, drift = audio_drift.run(session, minutes)
-            emit(audio_drift.report(seconds, drift))
-        finally:
-            feeder.stop()
-
-        section(6)
-        emit(data_tracks.report(data_tracks.run(session, track_seconds)))
+        if 2 in wanted:
+            section(2)
+            if memcpy is None:
+                memcpy = send_video.measure_memcpy(quick)
+            received = receive_video.run(session, memcpy, quick)
+            emit(receive_video.report(received, receive_video.synthetic_poll()))
+        if wanted & {3, 4, 5}:
+            feeder = ClickFeeder(session)
+            try:
+                session.wait_published(feeder.publication, "the audio track")
+                if 3 in wanted:
+                    section(3)
+                    receive = audio_cost.measure_receive(session, quick)
+                    emit(audio_cost.report([*audio_send, receive]))
+                if 4 in wanted:
+                    section(4)
+                    emit(audio_latency.report(audio_latency.run(session, feeder, quick)))
+                if 5 in wanted:
+                    section(5)
+                    emit(f"  running {minutes:g} min ...")
+                    seconds, drift = audio_drift.run(session, minutes)
+                    emit(audio_drift.report(seconds, drift))
+            finally:
+                feeder.stop()
+        if 8 in wanted:
+            section(8)
+            emit(voice_latency.report(voice_latency.run(session, quick)))
+        if 9 in wanted:
+            section(9)
+            emit(f"  running {voice_minutes:g} min ...")
+            emit(voice_scale.report(voice_scale.run(session, voice_minutes, quick)))
+    emit(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

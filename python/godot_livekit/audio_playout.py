@@ -36,6 +36,12 @@ HYSTERESIS_MS = 3.0
 MIN_INTERVAL_SECONDS = 0.25
 STARVE_STEP_MS = 2.0
 MAX_SETPOINT_MS = 100.0
+LOWER_AFTER_SECONDS = 5.0
+LOWER_STEP_MS = 1.0
+SPARE_MS = 5.0
+"""The set point comes down by ``LOWER_STEP_MS`` after ``LOWER_AFTER_SECONDS`` in which the
+playback never held less than ``SPARE_MS`` at a poll: the delay finds the least this frame
+rate and mixer need, from above."""
 REALTIME_SHARE = 0.5
 """The compensator acts only for a playback that reports audio queued in it in at least
 this share of polls (a real-time consumer); one that swallows everything has no clock."""
@@ -80,7 +86,11 @@ class DriftCompensator:
         self._last_correction = -math.inf
         self.starve_step = STARVE_STEP_MS * sample_rate / 1000.0
         self.max_setpoint = MAX_SETPOINT_MS * sample_rate / 1000.0
+        self.spare = SPARE_MS * sample_rate / 1000.0
+        self.lower_step = LOWER_STEP_MS * sample_rate / 1000.0
         self.starve_raises = 0
+        self._least_queued = math.inf
+        self._lower_since = 0.0
         self.corrections = 0
         self.dropped_frames = 0
         self.inserted_frames = 0
@@ -99,9 +109,11 @@ class DriftCompensator:
         self._realtime_count = 0
         self._setpoint = None
         self._settle_start = None
+        self._least_queued = math.inf
 
     def observe(self, now: float, delay_frames: float, queued_frames: int) -> int:
-        """Record one poll; returns +1 to drop audio, -1 to insert, 0 to leave it."""
+        """Record one poll; returns how many frames to drop (> 0) or insert (< 0), 0 to
+        leave the audio as it is."""
         realtime = queued_frames > 0
         value = float(delay_frames)
         self._samples.append((now, value, realtime))
@@ -116,25 +128,35 @@ class DriftCompensator:
             self._settle_start = None
             return 0
         mean = self._sum / len(self._samples)
-        if not realtime and self._setpoint is not None:
-            # a real-time playback found empty has (nearly) run dry: hold more from now on
-            self._setpoint = min(self._setpoint + self.starve_step, self.max_setpoint)
-            self.starve_raises += 1
         if self._setpoint is None:
             if self._settle_start is None:
                 self._settle_start = now
             if now - self._settle_start >= self.settle_s:
                 self._setpoint = mean
+                self._lower_since, self._least_queued = now, math.inf
                 logger.debug("playout delay settled at %.1f ms", self.setpoint_ms)
             return 0
+        self._adapt_setpoint(now, queued_frames)
         if now - self._last_correction < self.min_interval_s:
             return 0
         error = mean - self._setpoint
-        if error > self.hysteresis:
-            return 1
-        if error < -self.hysteresis:
-            return -1
-        return 0
+        if abs(error) <= self.hysteresis:
+            return 0
+        return round(error)
+
+    def _adapt_setpoint(self, now: float, queued_frames: int) -> None:
+        assert self._setpoint is not None
+        if queued_frames <= 0:
+            # a real-time playback found empty has (nearly) run dry: hold more from now on
+            self._setpoint = min(self._setpoint + self.starve_step, self.max_setpoint)
+            self.starve_raises += 1
+            self._lower_since, self._least_queued = now, math.inf
+            return
+        self._least_queued = min(self._least_queued, queued_frames)
+        if now - self._lower_since >= LOWER_AFTER_SECONDS:
+            if self._least_queued > self.spare:
+                self._setpoint = max(self._setpoint - self.lower_step, self.spare)
+            self._lower_since, self._least_queued = now, math.inf
 
     def applied(self, now: float, frames: int) -> None:
         """Report a correction: ``frames`` > 0 dropped, < 0 inserted. The window starts
@@ -253,7 +275,7 @@ class PlayoutReader:
             return self._out[:0]
         self._ensure(wanted)
         if decision > 0:
-            taken = self._read_dropping(wanted, now)
+            taken = self._read_dropping(wanted, now, decision)
         elif decision < 0:
             taken = self._read_inserting(wanted, now)
         else:
@@ -263,7 +285,11 @@ class PlayoutReader:
         self._underruns = buffer.underruns
         return self._out[:taken]
 
-    def _read_dropping(self, wanted: int, now: float) -> int:
+    def _longest(self, error: int) -> int:
+        """The longest splice for an error of ``error`` frames: no overshoot past it."""
+        return max(self.min_period, min(self.max_period, error))
+
+    def _read_dropping(self, wanted: int, now: float, error: int) -> int:
         """Consume ``c`` frames and output ``c - L`` (at most ``wanted``); -1 when there is
         too little audio to splice."""
         fade = self.fade
@@ -273,7 +299,8 @@ class PlayoutReader:
         got = self.buffer.peek_into(x, wanted + self.max_period + fade)
         if got < self.max_period + 2 * fade:
             return -1
-        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, self.max_period)
+        longest = self._longest(error)
+        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, longest)
         consumed = min(got, wanted + period)
         y = self._out
         np.multiply(x[:fade], self._fade_out, out=y[:fade])
@@ -293,6 +320,7 @@ class PlayoutReader:
         got = self.buffer.peek_into(x, wanted)
         if got < self.max_period + fade:
             return -1
+        # a repeat may overshoot upwards (more margin against running dry), a drop may not
         period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, self.max_period)
         consumed = min(got, wanted - period)
         if consumed < fade:
