@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from livekit import rtc
 
-from godot_livekit import LiveKitAudioStream, LiveKitMicrophone, LiveKitTrack, _runtime
+from godot_livekit import LiveKitAudioStream, LiveKitMicrophone, _runtime
 
 from .live import BenchError, LiveSession, RealtimePlayback
 from .stats import Pacer, Stats, table
