@@ -36,7 +36,7 @@ HYSTERESIS_MS = 3.0
 MIN_INTERVAL_SECONDS = 0.25
 STARVE_STEP_MS = 2.0
 MAX_SETPOINT_MS = 100.0
-LOWER_AFTER_SECONDS = 5.0
+LOWER_AFTER_SECONDS = 2.0
 LOWER_STEP_MS = 1.0
 SPARE_MS = 5.0
 """The set point comes down by ``LOWER_STEP_MS`` after ``LOWER_AFTER_SECONDS`` in which the
@@ -271,7 +271,9 @@ class PlayoutReader:
         decision = 0
         if self.enabled:
             decision = self.compensator.observe(now, buffer.buffered_frames + queued, queued)
-        if wanted <= 0:
+        if wanted <= 0 or (queued > 0 and buffer.buffered_frames == 0):
+            # nothing arrived since the last poll while the playback still plays: normal
+            # when polls come faster than 10 ms frames, not an underrun
             return self._out[:0]
         self._ensure(wanted)
         if decision > 0:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from godot_livekit.audio_playout import DriftCompensator, PlayoutReader, best_splice
+from godot_livekit.audio_playout import (
+    LOWER_AFTER_SECONDS,
+    LOWER_STEP_MS,
+    DriftCompensator,
+    PlayoutReader,
+    best_splice,
+)
 from godot_livekit.media_convert import AudioJitterBuffer
 
 RATE = 48000
@@ -80,8 +86,10 @@ class RunResult:
     output: np.ndarray
 
 
-def simulate(speed: float, seconds: float, compensate: bool = True, seed: int = 1) -> RunResult:
-    """Run producer and a 60 fps consumer for ``seconds`` of simulated time."""
+def simulate(
+    speed: float, seconds: float, compensate: bool = True, seed: int = 1, fps: float = 60.0
+) -> RunResult:
+    """Run producer and an ``fps`` consumer for ``seconds`` of simulated time."""
     rng = np.random.default_rng(seed)
     clock = SimClock()
     buffer = AudioJitterBuffer(RATE, 2, target_delay_ms=40, max_delay_ms=120)
@@ -105,7 +113,7 @@ def simulate(speed: float, seconds: float, compensate: bool = True, seed: int = 
         else:
             clock.now = next_poll
             reader.fill(playback)
-            next_poll += 1 / 60 + rng.uniform(-0.002, 0.002)
+            next_poll += 1 / fps + rng.uniform(-0.002, 0.002)
             if clock.now >= next_sample:
                 delays.append(1000.0 * (buffer.buffered_frames + playback.fill) / RATE)
                 next_sample += 1.0
@@ -155,6 +163,15 @@ def test_nominal_clock_needs_no_corrections() -> None:
     result = simulate(1.0, 60.0)
     assert result.corrections <= 2
     assert result.starve_after_settle == 0 and result.hard_drops == 0
+
+
+def test_polls_faster_than_frames_hold_less_delay_without_underruns() -> None:
+    """At 120 fps most polls find no new frame: that is no underrun, and the delay held
+    comes down below what 60 fps needs."""
+    at_60 = simulate(1.0, 120.0)
+    at_120 = simulate(1.0, 120.0, fps=120.0)
+    assert at_120.underruns == 0 and at_120.starve_after_settle == 0
+    assert np.mean(at_120.delays_ms[-20:]) < np.mean(at_60.delays_ms[-20:]) - 5.0
 
 
 def test_a_playback_that_takes_everything_is_left_alone() -> None:
@@ -225,8 +242,11 @@ def test_the_held_delay_comes_down_while_the_playback_has_spare() -> None:
     while t < 22.0:  # 30 ms always waiting in the playback: more than it needs
         compensator.observe(t, 40 * ms, round(30 * ms))
         t += 1 / 60
-    assert compensator.setpoint_ms == pytest.approx(36.0, abs=0.1)  # 1 ms per 5 s
+    steps = math.floor((22.0 - 1.5) / LOWER_AFTER_SECONDS)
+    lowered = 40.0 - steps * LOWER_STEP_MS
+    assert compensator.setpoint_ms == pytest.approx(lowered, abs=LOWER_STEP_MS)
+    lowered = compensator.setpoint_ms
     while t < 32.0:  # only 3 ms to spare: stays
         compensator.observe(t, 40 * ms, round(3 * ms))
         t += 1 / 60
-    assert compensator.setpoint_ms == pytest.approx(36.0, abs=0.1)
+    assert compensator.setpoint_ms == lowered
