@@ -195,8 +195,13 @@ class Playback(Protocol):
     def push_buffer(self, frames: np.ndarray) -> Any: ...
 
 
-PushedTap = Callable[[np.ndarray, int, int], None]
-"""Called with (frames just pushed, frames queued ahead of them, sample rate)."""
+class PushedTap(Protocol):
+    """Where pushed audio also goes (the far-end tap): ``add(frames just pushed, frames
+    queued ahead of them, sample rate)`` while ``active``."""
+
+    active: bool
+
+    def add(self, frames: np.ndarray, queued_frames: int, sample_rate: int) -> None: ...
 
 
 class PlayoutReader:
@@ -250,16 +255,15 @@ class PlayoutReader:
         playback.push_buffer(frames)
         self.pushed_frames += count
         tap = self.tap
-        if tap is not None:
-            tap(frames, queued, self.buffer.sample_rate)
+        if tap is not None and tap.active:
+            tap.add(frames, queued, self.buffer.sample_rate)
         return count
 
-    def _ensure(self, frames: int) -> None:
-        if self._out.shape[0] < frames:
-            size = max(frames, 2 * self._out.shape[0], 4096)
-            self._out = np.zeros((size, self.buffer.channels), np.float32)
-            extra = self.max_period + self.fade
-            self._scratch = np.zeros((size + extra, self.buffer.channels), np.float32)
+    def _grow(self, frames: int) -> None:
+        size = max(frames, 2 * self._out.shape[0], 4096)
+        self._out = np.zeros((size, self.buffer.channels), np.float32)
+        extra = self.max_period + self.fade
+        self._scratch = np.zeros((size + extra, self.buffer.channels), np.float32)
 
     def read(self, wanted: int, queued: int, now: float | None = None) -> np.ndarray:
         """Up to ``wanted`` frames for a playback that still holds ``queued`` frames."""
@@ -268,20 +272,19 @@ class PlayoutReader:
         if buffer.underruns != self._underruns or buffer.dropped_frames != self._dropped:
             self.compensator.reset()  # a gap or a hard drop: the old level means nothing
             self._underruns, self._dropped = buffer.underruns, buffer.dropped_frames
-        decision = 0
-        if self.enabled:
-            decision = self.compensator.observe(now, buffer.buffered_frames + queued, queued)
-        if wanted <= 0 or (queued > 0 and buffer.buffered_frames == 0):
+        buffered = buffer.buffered_frames_unlocked
+        decision = self.compensator.observe(now, buffered + queued, queued) if self.enabled else 0
+        if wanted <= 0 or (queued > 0 and buffered == 0):
             # nothing arrived since the last poll while the playback still plays: normal
             # when polls come faster than 10 ms frames, not an underrun
             return self._out[:0]
-        self._ensure(wanted)
+        if self._out.shape[0] < wanted:
+            self._grow(wanted)
+        taken = -1
         if decision > 0:
             taken = self._read_dropping(wanted, now, decision)
         elif decision < 0:
             taken = self._read_inserting(wanted, now)
-        else:
-            taken = -1
         if taken < 0:
             taken = buffer.pop_into(self._out, wanted)
         self._underruns = buffer.underruns

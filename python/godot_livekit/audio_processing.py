@@ -42,6 +42,8 @@ class FarEndTap:
         self._lock = threading.Lock()
         self._clock = clock
         self._readers = 0
+        self.active = False
+        """True while a reader is attached (writers may skip :meth:`add` otherwise)."""
         self._configure(sample_rate)
 
     def _configure(self, sample_rate: int) -> None:
@@ -54,21 +56,18 @@ class FarEndTap:
     def _now_index(self) -> int:
         return math.floor(self._clock() * self.sample_rate)
 
-    @property
-    def active(self) -> bool:
-        """True while a reader is attached (writers may skip :meth:`add` otherwise)."""
-        return self._readers > 0
-
     def attach(self, sample_rate: int) -> None:
         """A reader starts; the tap runs at ``sample_rate`` (the last reader's wins)."""
         with self._lock:
             self._readers += 1
+            self.active = True
             if sample_rate != self.sample_rate:
                 self._configure(sample_rate)
 
     def detach(self) -> None:
         with self._lock:
             self._readers = max(0, self._readers - 1)
+            self.active = self._readers > 0
             if self._readers == 0:
                 self._ring[:] = 0.0
                 self._read_index = None

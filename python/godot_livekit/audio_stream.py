@@ -51,6 +51,7 @@ class LiveKitAudioStream(SdkStreamOwner):
         self._make: Callable[[int], rtc.AudioStream] | None = None
         self._pushed_before = 0
         self._playback: Playback | None = None
+        self._checked_playback: object = None
 
     @staticmethod
     def _new_playout(rate: int) -> tuple[AudioJitterBuffer, PlayoutReader]:
@@ -58,7 +59,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             rate, 2, target_delay_ms=TARGET_DELAY_MS, max_delay_ms=MAX_DELAY_MS
         )
         reader = PlayoutReader(buffer, PLAYBACK_TARGET_MS)
-        reader.tap = far_end.add
+        reader.tap = far_end
         return buffer, reader
 
     @staticmethod
@@ -133,9 +134,14 @@ class LiveKitAudioStream(SdkStreamOwner):
         """Push buffered audio into ``playback``, keeping at most about 50 ms queued there
         (never more than it can take); returns the number of frames pushed. ``mix_rate``
         (the generator's rate) switches the stream to that rate the first time it differs."""
-        _check_playback(playback, "poll")
-        mix_rate = _check_mix_rate(mix_rate, "poll")
-        self._check_origin()
+        if playback is not self._checked_playback:
+            _check_playback(playback, "poll")
+            self._checked_playback = playback
+        if mix_rate is not None:
+            mix_rate = _check_mix_rate(mix_rate, "poll")
+        origin = self._origin
+        if origin is not None and not self._ended and origin.is_stale():
+            self._check_origin()
         if self._closed:
             return 0
         if mix_rate is not None and mix_rate != self._sample_rate:

@@ -284,6 +284,11 @@ class AudioJitterBuffer:
             return self._count
 
     @property
+    def buffered_frames_unlocked(self) -> int:
+        """Frames buffered, read without the lock (a snapshot for the reading thread)."""
+        return self._count
+
+    @property
     def buffered_ms(self) -> float:
         """Audio currently buffered, in milliseconds."""
         return self.buffered_frames * 1000.0 / self.sample_rate

@@ -1,0 +1,316 @@
+"""Child processes of the 32-participant voice bench (``bench.voice_scale``).
+
+    python -m bench.voice_scale_peers publish      # N publishers, tokens on stdin
+    python -m bench.voice_scale_peers listen-ours  # a LiveKitRoom listener
+    python -m bench.voice_scale_peers listen-raw   # a raw livekit.rtc listener
+
+stdin carries one JSON object (url, tokens, seconds): tokens never appear on a command
+line. Publishers print ``ready`` and run until stdin closes; listeners print one JSON
+line of figures and exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import sys
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+from livekit import rtc
+
+RATE = 48000
+FRAME = RATE // 100
+LOOP_FPS = 60
+PLAYBACK_MS = 100.0
+PLAYBACK_TARGET_MS = 50.0
+
+
+class DrainingPlayback:
+    """A playback stand-in that a mixer drains at 48 kHz of wall-clock time (no copies
+    kept: the listener's own work is what is measured)."""
+
+    def __init__(self) -> None:
+        self.capacity = round(RATE * PLAYBACK_MS / 1000)
+        self.fill = 0.0
+        self.last = time.perf_counter()
+        self.started = False
+        self.starved = 0
+
+    def _advance(self) -> None:
+        now = time.perf_counter()
+        if self.started:
+            due = (now - self.last) * RATE
+            if due > self.fill:
+                self.starved += 1 if self.fill > 0 else 0
+            self.fill = max(0.0, self.fill - due)
+        self.last = now
+
+    def get_frames_available(self) -> int:
+        self._advance()
+        return self.capacity - math.ceil(self.fill)
+
+    def push_buffer(self, frames: np.ndarray) -> None:
+        self._advance()
+        self.fill += len(frames)
+        self.started = True
+
+    @property
+    def fill_ms(self) -> float:
+        self._advance()
+        return 1000.0 * self.fill / RATE
+
+
+# ------------------------------------------------------------------------ publishers
+
+
+def publish(config: dict[str, Any]) -> None:
+    """Connect one room per token, publish a tone each, feed them in real time."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    sources: list[rtc.AudioSource] = []
+    rooms: list[rtc.Room] = []
+
+    async def join(token: str, index: int) -> None:
+        room = rtc.Room(loop=loop)
+        await room.connect(config["url"], token)
+        source = rtc.AudioSource(RATE, 1, 0, loop=loop)
+        track = rtc.LocalAudioTrack.create_audio_track(f"voice-{index}", source)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        await room.local_participant.publish_track(track, options)
+        rooms.append(room)
+        sources.append(source)
+
+    for index, token in enumerate(config["tokens"]):
+        asyncio.run_coroutine_threadsafe(join(token, index), loop).result(30)
+    print("ready", flush=True)
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    frequencies = [200.0 + 37.0 * i for i in range(len(sources))]
+    start = time.monotonic()
+    tick = 0
+    while not stop.is_set():
+        t = (np.arange(FRAME) + tick * FRAME) / RATE
+        frames = []
+        for frequency in frequencies:
+            # speech-like on/off: 2.5 s talk, 0.8 s pause, each voice at its own phase
+            talking = ((t[0] + frequency / 100.0) % 3.3) < 2.5
+            pcm = (0.3 * talking * 32767 * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
+            frames.append(rtc.AudioFrame(pcm.tobytes(), RATE, 1, FRAME))
+
+        async def send(batch: list[rtc.AudioFrame] = frames) -> None:
+            for source, frame in zip(sources, batch, strict=True):
+                await source.capture_frame(frame)
+
+        asyncio.run_coroutine_threadsafe(send(), loop)
+        tick += 1
+        delay = start + tick * 0.01 - time.monotonic()
+        if delay > 0:
+            stop.wait(delay)
+    for room in rooms:
+        asyncio.run_coroutine_threadsafe(room.disconnect(), loop).result(10)
+
+
+# ------------------------------------------------------------------------ listeners
+
+
+def _loop_figures(
+    seconds: float,
+    expected: int,
+    body: Any,
+    count: Any,
+    delay_ms: Any,
+) -> dict[str, Any]:
+    """Run ``body()`` at 60 fps for ``seconds`` once ``count() >= expected`` streams run;
+    figures: per-frame cost, process CPU, delay each second."""
+    deadline = time.monotonic() + 60
+    while count() < expected:
+        body()
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {count()} of {expected} streams")
+        time.sleep(1 / LOOP_FPS)
+    for _ in range(3 * LOOP_FPS):  # settle
+        body()
+        time.sleep(1 / LOOP_FPS)
+    costs: list[int] = []
+    delays: list[float] = []
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    next_tick = wall0
+    next_sample = wall0 + 1.0
+    while time.monotonic() - wall0 < seconds:
+        t0 = time.perf_counter_ns()
+        body()
+        costs.append(time.perf_counter_ns() - t0)
+        now = time.monotonic()
+        if now >= next_sample:
+            delays.append(delay_ms())
+            next_sample += 1.0
+        next_tick += 1 / LOOP_FPS
+        pause = next_tick - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        else:
+            next_tick = time.monotonic()
+    cpu = time.process_time() - cpu0
+    wall = time.monotonic() - wall0
+    data = np.asarray(costs, np.float64)
+    return {
+        "streams": count(),
+        "frames": len(costs),
+        "cost_median_us": float(np.median(data) / 1e3),
+        "cost_p95_us": float(np.percentile(data, 95) / 1e3),
+        "cpu_percent": 100.0 * cpu / wall,
+        "delays_ms": delays,
+    }
+
+
+def listen_ours(config: dict[str, Any]) -> dict[str, Any]:
+    from godot_livekit import LiveKitAudioStream, LiveKitRoom, LiveKitTrack
+    from godot_livekit.poller import pump_until
+
+    room = LiveKitRoom()
+    room.set_auto_poll(False)
+    room.connect_to_room(config["url"], config["tokens"][0], {})
+    streams: dict[str, tuple[LiveKitAudioStream, DrainingPlayback]] = {}
+
+    def on_subscribed(track: Any, publication: Any, participant: Any) -> None:
+        if track.get_kind() == LiveKitTrack.KIND_AUDIO:
+            streams[track.get_sid()] = (LiveKitAudioStream.from_track(track), DrainingPlayback())
+
+    room.track_subscribed.connect(on_subscribed)
+    if not pump_until(
+        lambda: (
+            room.poll_events() >= 0 and room.get_connection_state() == LiveKitRoom.STATE_CONNECTED
+        ),
+        20.0,
+        [],
+    ):
+        raise SystemExit("listener did not connect")
+
+    def body() -> None:
+        room.poll_events()
+        for stream, playback in streams.values():
+            stream.poll(playback)
+
+    def delay_ms() -> float:
+        values = [s.get_buffered_ms() + p.fill_ms for s, p in streams.values()]
+        return float(np.mean(values)) if values else 0.0
+
+    figures = _loop_figures(
+        config["seconds"], config["expected"], body, lambda: len(streams), delay_ms
+    )
+    figures["dropped_frames"] = sum(s.get_dropped_frames() for s, _ in streams.values())
+    figures["starved"] = sum(p.starved for _, p in streams.values())
+    figures["corrections"] = sum(s.get_drift_corrections() for s, _ in streams.values())
+    room.disconnect_from_room()
+    return figures
+
+
+class _RawBuffer:
+    """What a developer writes on raw livekit.rtc: float frames in a locked deque."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.chunks: deque[np.ndarray] = deque()
+        self.frames = 0
+
+    def push(self, frame: rtc.AudioFrame) -> None:
+        data = np.frombuffer(frame.data, np.int16).reshape(-1, 2).astype(np.float32)
+        data *= 1.0 / 32768.0
+        with self.lock:
+            self.chunks.append(data)
+            self.frames += len(data)
+            while self.frames > RATE * 0.12:  # bound the delay as ours does
+                self.frames -= len(self.chunks.popleft())
+
+    def pop(self, wanted: int) -> np.ndarray | None:
+        with self.lock:
+            taken = []
+            while self.chunks and wanted > 0:
+                head = self.chunks[0]
+                if len(head) <= wanted:
+                    taken.append(self.chunks.popleft())
+                    wanted -= len(head)
+                    self.frames -= len(head)
+                else:
+                    taken.append(head[:wanted])
+                    self.chunks[0] = head[wanted:]
+                    self.frames -= wanted
+                    wanted = 0
+        return np.concatenate(taken) if taken else None
+
+
+def listen_raw(config: dict[str, Any]) -> dict[str, Any]:
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    buffers: dict[str, tuple[_RawBuffer, DrainingPlayback]] = {}
+    tasks: list[asyncio.Task[None]] = []
+    lock = threading.Lock()
+
+    async def connect() -> rtc.Room:
+        room = rtc.Room(loop=loop)
+
+        async def read(stream: rtc.AudioStream, buffer: _RawBuffer) -> None:
+            async for event in stream:
+                buffer.push(event.frame)
+
+        def on_subscribed(track: rtc.Track, publication: Any, participant: Any) -> None:
+            if track.kind == rtc.TrackKind.KIND_AUDIO:
+                buffer = _RawBuffer()
+                with lock:
+                    buffers[track.sid] = (buffer, DrainingPlayback())
+                stream = rtc.AudioStream.from_track(
+                    track=track, sample_rate=RATE, num_channels=2, frame_size_ms=10
+                )
+                tasks.append(loop.create_task(read(stream, buffer)))
+
+        room.on("track_subscribed", on_subscribed)
+        await room.connect(config["url"], config["tokens"][0])
+        return room
+
+    room = asyncio.run_coroutine_threadsafe(connect(), loop).result(20)
+    target = round(RATE * PLAYBACK_TARGET_MS / 1000)
+
+    def body() -> None:
+        with lock:
+            pairs = list(buffers.values())
+        for buffer, playback in pairs:
+            available = playback.get_frames_available()
+            queued = playback.capacity - available
+            frames = buffer.pop(min(available, target - queued))
+            if frames is not None:
+                playback.push_buffer(frames)
+
+    def count() -> int:
+        with lock:
+            return len(buffers)
+
+    def delay_ms() -> float:
+        with lock:
+            pairs = list(buffers.values())
+        values = [1000.0 * b.frames / RATE + p.fill_ms for b, p in pairs]
+        return float(np.mean(values)) if values else 0.0
+
+    figures = _loop_figures(config["seconds"], config["expected"], body, count, delay_ms)
+    figures["starved"] = sum(p.starved for _, p in buffers.values())
+    asyncio.run_coroutine_threadsafe(room.disconnect(), loop).result(10)
+    return figures
+
+
+def main() -> int:
+    role = sys.argv[1]
+    config = json.loads(sys.stdin.readline())
+    if role == "publish":
+        publish(config)
+        return 0
+    figures = listen_ours(config) if role == "listen-ours" else listen_raw(config)
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
