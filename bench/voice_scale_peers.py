@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -111,8 +112,14 @@ def publish(config: dict[str, Any]) -> None:
         delay = start + tick * 0.01 - time.monotonic()
         if delay > 0:
             stop.wait(delay)
-    for room in rooms:
-        asyncio.run_coroutine_threadsafe(room.disconnect(), loop).result(10)
+
+    async def leave() -> None:
+        await asyncio.gather(*(room.disconnect() for room in rooms), return_exceptions=True)
+
+    try:
+        asyncio.run_coroutine_threadsafe(leave(), loop).result(20)
+    except TimeoutError:
+        print("publishers: disconnect timed out", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------ listeners
@@ -313,4 +320,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    # the SDK's native threads may abort while the interpreter tears down: skip it
+    os._exit(code)
