@@ -28,6 +28,8 @@ from .stats import table
 
 PUBLISHERS = 32
 PER_PROCESS = 16
+SMOKE_PUBLISHERS = 4
+SMOKE_SECONDS = 8.0
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -66,13 +68,16 @@ def _read_line(process: subprocess.Popen[str], timeout: float, what: str) -> str
 
 
 def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
-    seconds = max(20.0, minutes * 60.0)
+    """32 talkers for ``minutes``; ``quick`` (the bench's smoke run) is 4 talkers, 8 s."""
+    seconds = SMOKE_SECONDS if quick else max(20.0, minutes * 60.0)
+    talkers = SMOKE_PUBLISHERS if quick else PUBLISHERS
     room = f"voice-scale-{secrets.token_hex(3)}"
     server = session.server
     publishers: list[subprocess.Popen[str]] = []
     try:
-        for first in range(0, PUBLISHERS, PER_PROCESS):
-            tokens = [server.token(f"talker-{i}", room) for i in range(first, first + PER_PROCESS)]
+        for first in range(0, talkers, PER_PROCESS):
+            last = min(talkers, first + PER_PROCESS)
+            tokens = [server.token(f"talker-{i}", room) for i in range(first, last)]
             publishers.append(_child("publish", {"url": server.url, "tokens": tokens}))
         for process in publishers:
             if _read_line(process, 90.0, "publishers") != "ready":
@@ -84,7 +89,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
                     "url": server.url,
                     "tokens": [server.token(role, room)],
                     "seconds": seconds,
-                    "expected": PUBLISHERS,
+                    "expected": talkers,
                 },
             )
             for role in ("listen-ours", "listen-raw")
