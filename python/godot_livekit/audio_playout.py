@@ -197,11 +197,13 @@ class Playback(Protocol):
 
 class PushedTap(Protocol):
     """Where pushed audio also goes (the far-end tap): ``add(frames just pushed, frames
-    queued ahead of them, sample rate)`` while ``active``."""
+    queued ahead of them, sample rate, writer)`` while ``active``."""
 
     active: bool
 
-    def add(self, frames: np.ndarray, queued_frames: int, sample_rate: int) -> None: ...
+    def add(
+        self, frames: np.ndarray, queued_frames: int, sample_rate: int, writer: object
+    ) -> None: ...
 
 
 class PlayoutReader:
@@ -256,7 +258,7 @@ class PlayoutReader:
         self.pushed_frames += count
         tap = self.tap
         if tap is not None and tap.active:
-            tap.add(frames, queued, self.buffer.sample_rate)
+            tap.add(frames, queued, self.buffer.sample_rate, self)
         return count
 
     def _grow(self, frames: int) -> None:

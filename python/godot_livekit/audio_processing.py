@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 FRAME_MS = 10
 TAP_CAPACITY_SECONDS = 2.0
+CONTINUITY_MS = 20.0
 MAX_STREAM_DELAY_MS = 500
 """The WebRTC module's limit for ``set_stream_delay_ms``."""
 
@@ -51,7 +52,8 @@ class FarEndTap:
         self._capacity = round(TAP_CAPACITY_SECONDS * self.sample_rate)
         self._ring = np.zeros(self._capacity, np.float32)
         self._read_index: int | None = None  # absolute frame index of the next read
-        self._written_until = 0
+        self._next_of: dict[int, int] = {}  # writer -> where its next block goes
+        self._continuity = round(CONTINUITY_MS * self.sample_rate / 1000)
 
     def _now_index(self) -> int:
         return math.floor(self._clock() * self.sample_rate)
@@ -71,11 +73,19 @@ class FarEndTap:
             if self._readers == 0:
                 self._ring[:] = 0.0
                 self._read_index = None
+                self._next_of.clear()
 
-    def add(self, frames: np.ndarray, queued_frames: int, sample_rate: int) -> None:
+    def add(
+        self, frames: np.ndarray, queued_frames: int, sample_rate: int, writer: object = None
+    ) -> None:
         """Mix ``frames`` ((n, channels) float32 just pushed into a playback that already
-        held ``queued_frames``) into the timeline where they will be heard."""
-        if self._readers == 0 or len(frames) == 0:
+        held ``queued_frames``) into the timeline where they will be heard.
+
+        A ``writer`` (one per playback) keeps its audio contiguous: its next block goes
+        right after the previous one unless the estimate moved by more than
+        ``CONTINUITY_MS`` (a gap, a hitch), so playback-clock jitter does not tear the
+        reference the echo canceller follows."""
+        if not self.active or len(frames) == 0:
             return
         mono = frames.mean(axis=1) if frames.ndim == 2 else np.asarray(frames, np.float32)
         if sample_rate != self.sample_rate:  # rare: a playback at another mix rate
@@ -88,12 +98,16 @@ class FarEndTap:
             if self._read_index is None:
                 self._read_index = now
             start = now + int(queued_frames)
+            if writer is not None:
+                follows = self._next_of.get(id(writer))
+                if follows is not None and abs(follows - start) <= self._continuity:
+                    start = follows
+                self._next_of[id(writer)] = start + len(mono)
             skip = max(0, self._read_index - start)  # already read: too late to matter
             end = min(start + len(mono), self._read_index + self._capacity)
             if end <= start + skip:
                 return
             self._add_at(start + skip, mono[skip : end - start])
-            self._written_until = max(self._written_until, end)
 
     def _add_at(self, index: int, values: np.ndarray) -> None:
         cap = self._capacity
@@ -109,7 +123,9 @@ class FarEndTap:
         with self._lock:
             now = self._now_index()
             if self._read_index is None or now - self._read_index > self._capacity:
-                self._read_index = now - min(self._capacity, now - (self._read_index or now))
+                # first read, or the reader fell a whole ring behind: start again from now
+                self._ring[:] = 0.0
+                self._read_index = now
             count = max(0, now - self._read_index)
             result = out if out is not None and len(out) >= count else np.empty(count, np.float32)
             cap = self._capacity

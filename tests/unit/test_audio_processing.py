@@ -1,0 +1,116 @@
+"""The far-end tap and the voice processor, on a simulated clock (no server).
+
+Real parts: the SDK's WebRTC audio processing module. The echo test plays a far end
+through the tap exactly as ``LiveKitAudioStream.poll`` feeds it, echoes the speaker into
+the microphone input and measures what the processor leaves of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from voice_helpers import tone_bursts
+
+from godot_livekit.audio_processing import FarEndTap, VoiceProcessor
+
+RATE = 48000
+FRAME = RATE // 100
+
+
+class SimClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def stereo(mono: np.ndarray) -> np.ndarray:
+    return np.repeat(mono.astype(np.float32)[:, None], 2, axis=1)
+
+
+def test_tap_places_audio_where_it_will_be_heard_and_mixes_streams() -> None:
+    clock = SimClock()
+    tap = FarEndTap(RATE, clock=clock)
+    tap.add(stereo(np.ones(480)), 0, RATE)
+    assert not tap.active  # nobody listens: nothing kept
+    tap.attach(RATE)
+    assert tap.read_until_now().size == 0  # starts from now
+    tap.add(stereo(np.full(480, 0.25)), 960, RATE)  # heard 20 ms from now
+    tap.add(stereo(np.full(480, 0.5)), 1200, RATE)  # another stream, 25 ms from now
+    clock.now += 0.040
+    heard = tap.read_until_now()
+    assert heard.shape == (1920,)
+    np.testing.assert_allclose(heard[:960], 0.0)
+    np.testing.assert_allclose(heard[960:1200], 0.25)
+    np.testing.assert_allclose(heard[1200:1440], 0.75)  # both at once: summed
+    np.testing.assert_allclose(heard[1440:1680], 0.5)
+    np.testing.assert_allclose(heard[1680:], 0.0)
+    clock.now += 0.010
+    assert np.count_nonzero(tap.read_until_now()) == 0  # read audio is gone
+    tap.add(stereo(np.ones(480)), 0, 24000)  # another mix rate: resampled to the tap's
+    clock.now += 0.040
+    assert np.count_nonzero(tap.read_until_now()) == 960
+    tap.add(stereo(np.ones(480)), 0, RATE)
+    clock.now += 5.0  # the reader fell behind a whole ring: start again
+    assert tap.read_until_now().size == 0
+    tap.detach()
+    assert not tap.active
+
+
+def test_processor_frames_in_10_ms_and_switches_stages() -> None:
+    processor = VoiceProcessor(
+        RATE,
+        None,
+        echo_cancellation=False,
+        noise_suppression=False,
+        auto_gain_control=False,
+        high_pass_filter=False,
+    )
+    ramp = (np.arange(1000) % 200 - 100).astype(np.int16)
+    assert processor.process(ramp[:300]).size == 0
+    out = processor.process(ramp[300:])
+    assert out.size == 960  # two whole frames, 40 samples wait
+    np.testing.assert_array_equal(out, ramp[:960])  # every stage off: untouched
+    processor.set_stage("high_pass_filter", True)
+    assert processor.get_stage("high_pass_filter")
+    filtered = processor.process(np.full(4800, 8000, np.int16))
+    assert abs(int(filtered[-480:].mean())) < 4000  # a constant (0 Hz) is filtered away
+    with pytest.raises(ValueError):
+        processor.set_stage("reverb", True)
+    processor.close()
+    processor.close()
+
+
+def run_echo(cancel: bool, seconds: float = 14.0, delay_s: float = 0.08) -> float:
+    """Residual echo level (dB) over the last 3 s, far end played through the tap."""
+    clock = SimClock()
+    tap = FarEndTap(RATE, clock=clock)
+    processor = VoiceProcessor(
+        RATE,
+        tap,
+        echo_cancellation=cancel,
+        noise_suppression=False,
+        auto_gain_control=False,
+        high_pass_filter=False,
+    )
+    # a tone switched on and off, with a little breath of noise: something to converge on
+    far = tone_bursts(1000.0)(0, round(seconds * RATE))
+    far += 0.05 * np.random.default_rng(3).standard_normal(len(far)).astype(np.float32) * (far != 0)
+    queued = round(0.03 * RATE)  # what the playback holds ahead of each push
+    delay = round(delay_s * RATE) + queued
+    mic = np.zeros_like(far)
+    mic[delay:] = 0.5 * far[:-delay]
+    out = []
+    for start in range(0, len(far), FRAME):
+        tap.add(stereo(far[start : start + FRAME]), queued, RATE, "speaker")
+        clock.now += FRAME / RATE
+        pcm = np.rint(mic[start : start + FRAME] * 32767).astype(np.int16)
+        out.append(processor.process(pcm))
+    processor.close()
+    tail = np.concatenate(out)[-3 * RATE :].astype(np.float64) / 32767
+    return float(10 * np.log10(np.mean(tail**2) + 1e-12))
+
+
+def test_echo_of_the_far_end_is_cancelled_by_20_db() -> None:
+    assert run_echo(cancel=False) - run_echo(cancel=True) >= 20.0
