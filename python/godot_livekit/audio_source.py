@@ -172,7 +172,7 @@ class LiveKitAudioSource:
             data = data.copy()
         # a flat uint8 view whose len() is its byte size: the SDK uses it without a copy
         return rtc.AudioFrame(
-            memoryview(data.view(np.uint8)),
+            data.view(np.uint8).data,
             self._sdk_rate,
             self._sdk_channels,
             len(data) // self._sdk_channels,

@@ -97,7 +97,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             return stream
         stream._make = lambda rate: rtc.AudioStream.from_participant(
             participant=sdk,
-            track_source=source,
+            track_source=rtc.TrackSource.ValueType(source),
             sample_rate=rate,
             num_channels=2,
             frame_size_ms=10,
@@ -241,4 +241,4 @@ def _check_mix_rate(mix_rate: object, where: str) -> int | None:
         raise TypeError(f"{where}: mix_rate must be a number, got {type(mix_rate).__name__}")
     if not math.isfinite(mix_rate):
         raise ValueError(f"{where}: mix_rate must be finite, got {mix_rate!r}")
-    return int(mix_rate)
+    return int(float(mix_rate))

@@ -91,7 +91,8 @@ def float_to_int16(
     out = np.clip(arr, -1.0, 1.0, dtype=np.float32)
     np.multiply(out, INT16_SCALE, out=out)
     np.rint(out, out=out)
-    return out.astype(np.int16)
+    result: np.ndarray = out.astype(np.int16)
+    return result
 
 
 def int16_to_float(data: np.ndarray | BufferLike, num_channels: int) -> np.ndarray:
@@ -135,7 +136,8 @@ def remix_channels(frames: np.ndarray, out_channels: int) -> np.ndarray:
         mono = frames.mean(axis=1, dtype=np.float32, keepdims=True)
         if np.issubdtype(frames.dtype, np.integer):
             np.rint(mono, out=mono)
-        return mono.astype(frames.dtype, copy=False)
+        averaged: np.ndarray = mono.astype(frames.dtype, copy=False)
+        return averaged
     if in_channels == 1:
         return np.repeat(frames, out_channels, axis=1)
     if in_channels > out_channels:
@@ -193,7 +195,7 @@ class AudioResampler:
             arr = arr.copy()  # the SDK takes the address of a writable buffer only
         # a flat uint8 view whose len() equals its byte size lets the SDK use it without a copy
         frame = rtc.AudioFrame(
-            memoryview(arr.view(np.uint8)),
+            arr.view(np.uint8).data,
             self.input_rate,
             self.num_channels,
             arr.size // self.num_channels,
@@ -499,7 +501,7 @@ def _ffi_buffer(flat: np.ndarray) -> BufferLike:
     array; read-only over a whole ``bytes`` object -> that object; otherwise one copy.
     """
     if flat.flags.writeable:
-        return memoryview(flat)
+        return flat.data
     base: Any = flat
     while isinstance(base, np.ndarray) and base.base is not None:
         base = base.base
