@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 FRAME_MS = 10
 TAP_CAPACITY_SECONDS = 2.0
 CONTINUITY_MS = 20.0
+SLEW_MS = 0.5
 MAX_STREAM_DELAY_MS = 500
 """The WebRTC module's limit for ``set_stream_delay_ms``."""
 
@@ -54,6 +55,7 @@ class FarEndTap:
         self._read_index: int | None = None  # absolute frame index of the next read
         self._next_of: dict[int, int] = {}  # writer -> where its next block goes
         self._continuity = round(CONTINUITY_MS * self.sample_rate / 1000)
+        self._slew = round(SLEW_MS * self.sample_rate / 1000)
 
     def _now_index(self) -> int:
         return math.floor(self._clock() * self.sample_rate)
@@ -82,9 +84,9 @@ class FarEndTap:
         held ``queued_frames``) into the timeline where they will be heard.
 
         A ``writer`` (one per playback) keeps its audio contiguous: its next block goes
-        right after the previous one unless the estimate moved by more than
-        ``CONTINUITY_MS`` (a gap, a hitch), so playback-clock jitter does not tear the
-        reference the echo canceller follows."""
+        right after the previous one, moved at most ``SLEW_MS`` towards the estimate, so a
+        playback drained in chunks (Godot's mixer) does not tear the reference the echo
+        canceller follows; a jump over ``CONTINUITY_MS`` (a gap, a hitch) starts afresh."""
         if not self.active or len(frames) == 0:
             return
         mono = frames.mean(axis=1) if frames.ndim == 2 else np.asarray(frames, np.float32)
@@ -100,8 +102,13 @@ class FarEndTap:
             start = now + int(queued_frames)
             if writer is not None:
                 follows = self._next_of.get(id(writer))
-                if follows is not None and abs(follows - start) <= self._continuity:
-                    start = follows
+                if (
+                    follows is not None
+                    and follows >= self._read_index
+                    and abs(start - follows) <= self._continuity
+                ):
+                    # right after its previous block, moving towards the estimate slowly
+                    start = follows + max(-self._slew, min(self._slew, start - follows))
                 self._next_of[id(writer)] = start + len(mono)
             skip = max(0, self._read_index - start)  # already read: too late to matter
             end = min(start + len(mono), self._read_index + self._capacity)

@@ -114,11 +114,11 @@ def test_muting_and_push_to_talk_mute_the_publication(alice_bob) -> None:
 
 
 def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -> None:
-    """bob talks (1 kHz bursts); alice's speaker plays him into her room; her microphone
+    """bob talks (1 kHz bursts with a breath of noise); alice's speaker plays him into her room; her microphone
     hears it 60 ms later at half level. With echo cancellation bob hears himself back at
     least 20 dB weaker than without."""
     alice, bob = alice_bob
-    far_signal = tone_bursts(1000.0)
+    far_signal = tone_bursts(1000.0, breath=0.05)
     bob_source = LiveKitAudioSource.create(RATE, 1, 0)
     bob.local.publish_track(LiveKitLocalAudioTrack.create("bob-voice", bob_source), {})
 
@@ -145,7 +145,7 @@ def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -
             levels = {}
             for cancel in (True, False):
                 microphone.set_echo_cancellation(cancel)
-                collect(at_bob, [alice, bob], 5.0, [room_runs])  # converge
+                collect(at_bob, [alice, bob], 6.0, [room_runs])  # converge
                 heard = collect(at_bob, [alice, bob], 3.0, [room_runs])
                 assert len(heard) > 2 * RATE
                 levels[cancel] = band_level_db(heard, RATE, 1000.0)

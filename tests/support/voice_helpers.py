@@ -22,15 +22,22 @@ def band_level_db(samples: np.ndarray, rate: int, frequency: float, width: float
 
 
 def tone_bursts(
-    frequency: float, on_s: float = 0.25, period_s: float = 0.5
+    frequency: float, on_s: float = 0.25, period_s: float = 0.5, breath: float = 0.0
 ) -> Callable[[int, int], np.ndarray]:
     """``signal(start, n)``: a tone switched on and off (an echo canceller needs onsets to
-    find the delay; a steady sine is periodic everywhere)."""
+    find the delay; a steady sine is periodic everywhere), with ``breath`` of noise while
+    on (deterministic per sample, like a voice's breath: broadband for the delay finder)."""
 
     def signal(start: int, n: int) -> np.ndarray:
-        t = (np.arange(n) + start) / RATE
+        index = np.arange(n) + start
+        t = index / RATE
         on = (t % period_s) < on_s
-        return (0.3 * np.sin(2 * np.pi * frequency * t) * on).astype(np.float32)
+        tone = 0.3 * np.sin(2 * np.pi * frequency * t)
+        if breath:
+            # a hash of the sample index: the same noise whoever asks for which block
+            noise = ((index * 2654435761) % 65536) / 32768.0 - 1.0
+            tone = tone + breath * noise
+        return (tone * on).astype(np.float32)
 
     return signal
 
