@@ -114,9 +114,9 @@ def test_muting_and_push_to_talk_mute_the_publication(alice_bob) -> None:
 
 
 def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -> None:
-    """bob talks (1 kHz bursts with a breath of noise); alice's speaker plays him into her room; her microphone
-    hears it 60 ms later at half level. With echo cancellation bob hears himself back at
-    least 20 dB weaker than without."""
+    """bob talks (1 kHz bursts with a breath of noise); alice's speaker plays him into her
+    room; her microphone hears it 60 ms later at half level. With echo cancellation bob
+    hears himself back at least 20 dB weaker than without."""
     alice, bob = alice_bob
     far_signal = tone_bursts(1000.0, breath=0.05)
     bob_source = LiveKitAudioSource.create(RATE, 1, 0)
