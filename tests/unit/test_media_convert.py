@@ -249,6 +249,32 @@ def test_jitter_buffer_priming_after_underrun() -> None:
     assert jb.pop(1).shape == (0, 2)
 
 
+def test_jitter_buffer_converts_int16_straight_into_the_ring() -> None:
+    jb = AudioJitterBuffer(1000, 2, target_delay_ms=50, max_delay_ms=100, capacity_ms=100)
+    pcm = (np.arange(240, dtype=np.int16) * 100 - 12000).astype(np.int16)  # 120 frames
+    jb.push_int16(pcm[:160])
+    jb.pop(70)  # read index 70: the next push wraps around the 100-frame ring
+    jb.push_int16(pcm[160:].tobytes())  # bytes work too (an SDK frame's data)
+    out = np.full((128, 2), 7.0, np.float32)
+    taken = jb.pop_into(out)
+    assert taken == 50
+    np.testing.assert_array_equal(out[:taken], int16_to_float(pcm, 2)[70:])
+    assert (out[taken:] == 7.0).all()  # nothing past what was taken is touched
+    with pytest.raises(ValueError, match="split"):
+        jb.push_int16(np.zeros(3, np.int16))
+
+
+def test_jitter_buffer_peek_then_discard() -> None:
+    jb = AudioJitterBuffer(1000, 2, target_delay_ms=40, max_delay_ms=120, prime_ms=0)
+    jb.push(_ramp(0, 30))
+    scratch = np.zeros((64, 2), np.float32)
+    assert jb.peek_into(scratch, 20) == 20
+    np.testing.assert_array_equal(scratch[:20], _ramp(0, 20))
+    assert jb.buffered_frames == 30  # a peek removes nothing
+    assert jb.discard(25) == 25 and jb.buffered_frames == 5
+    np.testing.assert_array_equal(jb.pop(5), _ramp(25, 5))
+
+
 def test_jitter_buffer_rejects_bad_input() -> None:
     jb = AudioJitterBuffer(48000, 2)
     with pytest.raises(ValueError, match="shape"):
