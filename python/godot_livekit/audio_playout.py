@@ -82,6 +82,7 @@ class DriftCompensator:
         self._sum = 0.0
         self._realtime_count = 0
         self._setpoint: float | None = None
+        self._floor = 0.0  # the least to hold, kept across resets
         self._settle_start: float | None = None
         self._last_correction = -math.inf
         self.starve_step = STARVE_STEP_MS * sample_rate / 1000.0
@@ -102,8 +103,12 @@ class DriftCompensator:
             return None
         return 1000.0 * self._setpoint / self.sample_rate
 
-    def reset(self) -> None:
-        """Forget the history and settle again (after an underrun, a clear, a rate change)."""
+    def reset(self, ran_dry: bool = False) -> None:
+        """Forget the history and settle again (after an underrun, a hard drop). What
+        was held stays the least to hold, one step more when the playback ran dry: what
+        this consumer needed is still true."""
+        if self._setpoint is not None:
+            self._floor = self._setpoint + (self.starve_step if ran_dry else 0.0)
         self._samples.clear()
         self._sum = 0.0
         self._realtime_count = 0
@@ -132,7 +137,7 @@ class DriftCompensator:
             if self._settle_start is None:
                 self._settle_start = now
             if now - self._settle_start >= self.settle_s:
-                self._setpoint = mean
+                self._setpoint = min(max(mean, self._floor), self.max_setpoint)
                 self._lower_since, self._least_queued = now, math.inf
                 logger.debug("playout delay settled at %.1f ms", self.setpoint_ms)
             return 0
@@ -272,7 +277,8 @@ class PlayoutReader:
         now = self.clock() if now is None else now
         buffer = self.buffer
         if buffer.underruns != self._underruns or buffer.dropped_frames != self._dropped:
-            self.compensator.reset()  # a gap or a hard drop: the old level means nothing
+            # a gap or a hard drop: settle again, on at least what was held
+            self.compensator.reset(ran_dry=buffer.underruns != self._underruns)
             self._underruns, self._dropped = buffer.underruns, buffer.dropped_frames
         buffered = buffer.buffered_frames_unlocked
         decision = self.compensator.observe(now, buffered + queued, queued) if self.enabled else 0

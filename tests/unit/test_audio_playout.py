@@ -250,3 +250,18 @@ def test_the_held_delay_comes_down_while_the_playback_has_spare() -> None:
         compensator.observe(t, 40 * ms, round(3 * ms))
         t += 1 / 60
     assert compensator.setpoint_ms == lowered
+
+
+def test_after_running_dry_the_level_held_is_not_forgotten() -> None:
+    compensator = DriftCompensator(RATE)
+    ms = RATE / 1000
+    t = 0.0
+    while t < 1.5:
+        compensator.observe(t, 40 * ms, round(20 * ms))
+        t += 1 / 60
+    assert compensator.setpoint_ms == pytest.approx(40.0, abs=0.1)
+    compensator.reset(ran_dry=True)  # an underrun: buffering starts again from little
+    while t < 3.0:
+        compensator.observe(t, 20 * ms, round(10 * ms))
+        t += 1 / 60
+    assert compensator.setpoint_ms == pytest.approx(42.0, abs=0.1)  # held + one step
