@@ -142,15 +142,23 @@ def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -
                 at_alice.poll(room.speaker)
                 microphone.poll()
 
-            levels = {}
-            for cancel in (True, False):
-                microphone.set_echo_cancellation(cancel)
-                collect(at_bob, [alice, bob], 6.0, [room_runs])  # converge
-                heard = collect(at_bob, [alice, bob], 3.0, [room_runs])
-                assert len(heard) > 2 * RATE
-                levels[cancel] = band_level_db(heard, RATE, 1000.0)
-            assert levels[False] - levels[True] >= 20.0, levels
-            assert levels[False] > band_level_db(np.zeros(3 * RATE) + 1e-4, RATE, 1000.0) + 30
+            def level(seconds: float) -> float:
+                heard = collect(at_bob, [alice, bob], seconds, [room_runs])
+                assert len(heard) > 0.6 * seconds * RATE
+                return band_level_db(heard, RATE, 1000.0)
+
+            microphone.set_echo_cancellation(False)
+            level(2.0)  # settle
+            echo = level(3.0)
+            assert echo > band_level_db(np.zeros(3 * RATE) + 1e-4, RATE, 1000.0) + 30
+            microphone.set_echo_cancellation(True)
+            # the canceller converges within seconds (how many depends on the delay it has
+            # to find): wait for it, bounded, then it must stay down
+            windows: list[float] = []
+            while len(windows) < 12 and (not windows or echo - windows[-1] < 20.0):
+                windows.append(level(2.0))
+            cancelled = level(3.0)
+            assert echo - cancelled >= 20.0, (echo, windows, cancelled)
             at_alice.close()
             at_bob.close()
         finally:
