@@ -80,7 +80,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
             tokens = [server.token(f"talker-{i}", room) for i in range(first, last)]
             publishers.append(_child("publish", {"url": server.url, "tokens": tokens}))
         for process in publishers:
-            if _read_line(process, 90.0, "publishers") != "ready":
+            if _read_line(process, 300.0, "publishers") != "ready":
                 raise BenchError("a publisher process failed")
         listeners = {
             role: _child(
@@ -95,7 +95,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
             for role in ("listen-ours", "listen-raw")
         }
         figures = {
-            role: json.loads(_read_line(process, seconds + 150.0, role))
+            role: json.loads(_read_line(process, seconds + 300.0, role))
             for role, process in listeners.items()
         }
         for process in listeners.values():

@@ -87,7 +87,7 @@ def publish(config: dict[str, Any]) -> None:
         sources.append(source)
 
     for index, token in enumerate(config["tokens"]):
-        asyncio.run_coroutine_threadsafe(join(token, index), loop).result(30)
+        asyncio.run_coroutine_threadsafe(join(token, index), loop).result(90)
     print("ready", flush=True)
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
@@ -134,7 +134,7 @@ def _loop_figures(
 ) -> dict[str, Any]:
     """Run ``body()`` at 60 fps for ``seconds`` once ``count() >= expected`` streams run;
     figures: per-frame cost, process CPU, delay each second."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while count() < expected:
         body()
         if time.monotonic() > deadline:
@@ -193,7 +193,7 @@ def listen_ours(config: dict[str, Any]) -> dict[str, Any]:
         lambda: (
             room.poll_events() >= 0 and room.get_connection_state() == LiveKitRoom.STATE_CONNECTED
         ),
-        20.0,
+        90.0,
         [],
     ):
         raise SystemExit("listener did not connect")
@@ -279,7 +279,7 @@ def listen_raw(config: dict[str, Any]) -> dict[str, Any]:
         await room.connect(config["url"], config["tokens"][0])
         return room
 
-    room = asyncio.run_coroutine_threadsafe(connect(), loop).result(20)
+    room = asyncio.run_coroutine_threadsafe(connect(), loop).result(90)
     target = round(RATE * PLAYBACK_TARGET_MS / 1000)
 
     def body() -> None:
