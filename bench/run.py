@@ -1,9 +1,10 @@
 """Run every godot-livekit benchmark once and print one readable report.
 
     python build.py bench [--minutes 3] [--quick] [--port 7880]
+    python build.py bench -- --sections 7,8,9,10 --voice-minutes 10   # the voice figures
 
-Sections 2, 4 and 5 (and the receive half of 3) need a local livekit-server in the
-private network namespace that ``build.py bench`` creates.
+Sections 2-6, 9 and 10 (and the receive half of 3) need a local livekit-server in the
+private network namespace that ``build.py bench`` creates; 7 and 8 run offline.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from . import (
     audio_cost,
     audio_drift,
     audio_latency,
+    data_tracks,
     receive_video,
     send_video,
     voice_echo,
@@ -42,11 +44,14 @@ SECTIONS = (
     "3. Audio: main-thread cost per 10 ms frame",
     "4. Audio: end-to-end latency on the local server",
     "5. Audio: receive buffer delay over time (clock drift)",
-    "6. Voice: echo cancellation (ERLE) and double talk",
-    "7. Voice: noise suppression (SNR gain)",
-    "8. Voice: microphone-in to playback-out vs the raw SDK",
-    "9. Voice: 32 participants, listener cost vs a raw-SDK listener",
+    "6. Data tracks: 60 Hz latency and loss against raw livekit.rtc",
+    "7. Voice: echo cancellation (ERLE) and double talk",
+    "8. Voice: noise suppression (SNR gain)",
+    "9. Voice: microphone-in to playback-out vs the raw SDK",
+    "10. Voice: 32 participants, listener cost vs a raw-SDK listener",
 )
+DATA_TRACK_SECONDS = 60.0
+QUICK_DATA_TRACK_SECONDS = 3.0
 DEFAULT_VOICE_MINUTES = 10.0
 
 
@@ -65,10 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=DEFAULT_PORT, help="local server HTTP/WebSocket port"
     )
     parser.add_argument("--udp-port", type=int, default=None, help="WebRTC UDP port (port + 2)")
+    parser.add_argument("--only", choices=["data-tracks"], help="run just this section")
+    parser.add_argument(
+        "--data-track-seconds", type=float, default=None, help="length of section 6 (default 60)"
+    )
     parser.add_argument(
         "--sections",
         default="",
-        help="comma-separated section numbers to run (default: all), e.g. 6,7,8",
+        help="comma-separated section numbers to run (default: all), e.g. 7,8,9",
     )
     parser.add_argument(
         "--voice-minutes",
@@ -132,6 +141,11 @@ def run_all(args: argparse.Namespace) -> None:
     )
     emit(machine_facts())
     emit(f"load average before: {os.getloadavg()[0]:.2f}")
+    track_seconds = args.data_track_seconds or (
+        QUICK_DATA_TRACK_SECONDS if quick else DATA_TRACK_SECONDS
+    )
+    if args.only == "data-tracks":
+        wanted = {6}
 
     memcpy = None
     audio_send = []
@@ -141,13 +155,13 @@ def run_all(args: argparse.Namespace) -> None:
         emit(send_video.report(send_video.run(memcpy, quick)))
     if 3 in wanted:
         audio_send = audio_cost.run_send(quick)  # no server yet: a quiet machine
-    if 6 in wanted:
-        section(6)
-        emit(voice_echo.report(voice_echo.run(quick)))
     if 7 in wanted:
         section(7)
+        emit(voice_echo.report(voice_echo.run(quick)))
+    if 8 in wanted:
+        section(8)
         emit(voice_noise.report(voice_noise.run(quick)))
-    if not wanted & {2, 3, 4, 5, 8, 9}:
+    if not wanted & {2, 3, 4, 5, 6, 9, 10}:
         return
 
     with LiveSession(args.port, args.udp_port) as session:
@@ -175,11 +189,14 @@ def run_all(args: argparse.Namespace) -> None:
                     emit(audio_drift.report(seconds, drift))
             finally:
                 feeder.stop()
-        if 8 in wanted:
-            section(8)
-            emit(voice_latency.report(voice_latency.run(session, quick)))
+        if 6 in wanted:
+            section(6)
+            emit(data_tracks.report(data_tracks.run(session, track_seconds)))
         if 9 in wanted:
             section(9)
+            emit(voice_latency.report(voice_latency.run(session, quick)))
+        if 10 in wanted:
+            section(10)
             emit("  smoke run: 4 talkers, 8 s" if quick else f"  running {voice_minutes:g} min ...")
             emit(voice_scale.report(voice_scale.run(session, voice_minutes, quick)))
     emit(f"load average after: {os.getloadavg()[0]:.2f}")
