@@ -99,6 +99,10 @@ def test_data_from_a_sender_not_announced_yet_names_its_sender(connect_peer) -> 
     for round_number in range(3):  # each round: a fresh non-publisher joins and speaks at once
         identity = f"newcomer-{round_number}"
         newcomer = connect_peer(identity)
+        # a player says hello a moment after joining: long before the server's batched
+        # announcement of a participant that publishes nothing (up to 3 s later)
+        moment = time.monotonic() + 0.2
+        wait_until([alice, newcomer], lambda moment=moment: time.monotonic() > moment, 5.0)
         payload = f"hello from {identity}".encode()
         newcomer.local.publish_data(payload, True, [], "greeting")
         wait_until(
