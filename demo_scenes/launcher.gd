@@ -1,8 +1,8 @@
 extends Control
 ## Demo launcher: pick the server URL and a token, then open one of the demos.
 ##
-## With an empty token and a godot-livekit checkout next to the project, a dev token is
-## minted for the identity field with [code]python build.py token[/code] (see
+## With an empty token and godot-livekit installed in py4godot's Python, a dev token is
+## minted for the identity field (see
 ## addons/godot_livekit/dev_tools.gd); otherwise paste one (for the local dev server,
 ## [code]python build.py server[/code] prints one).
 
@@ -70,7 +70,7 @@ func _on_demo_pressed(scene_path: String) -> void:
 		_status.text = "Enter an identity for the dev token."
 		return
 	_pending_scene = scene_path
-	_status.text = "Minting a dev token for '%s' (python build.py token) ..." % identity
+	_status.text = "Minting a dev token for '%s' (godot_livekit.tools.tokens) ..." % identity
 	_mint_thread = Thread.new()
 	_mint_thread.start(_mint.bind(identity))
 

@@ -24,6 +24,13 @@ extends RefCounted
 ## [code]PERMISSION_*[/code] (LiveKitScreenCapture.PermissionLevel) and
 ## [code]ENCRYPTION_*[/code] (LiveKitE2eeOptions.EncryptionType).
 ##
+## [b]Lifetimes.[/b] Keep each object you use in a variable or a node property, and call
+## [code]room.disconnect_from_room()[/code] / [code]stream.close()[/code] /
+## [code]capture.close()[/code] when you are done. An object the game drops is disconnected or
+## closed and freed by the [code]LiveKitPoller[/code] autoload within a second. A signal
+## handler (lambda) that captures its own room keeps that room alive, as it would any
+## RefCounted: disconnect such rooms explicitly.
+##
 ## [b]How objects are made.[/b] Scripts are loaded lazily (not preloaded), so this class
 ## compiles even when py4godot is missing; [method is_available] tells whether they load.
 ## py4godot scripts have no [code]new()[/code] method (only GDScript and C# scripts do),
@@ -80,6 +87,7 @@ const AUDIO_STREAM_SCRIPT: String = ADDON_DIR + "/LiveKitAudioStream.py"
 const VIDEO_STREAM_SCRIPT: String = ADDON_DIR + "/LiveKitVideoStream.py"
 const SCREEN_CAPTURE_SCRIPT: String = ADDON_DIR + "/LiveKitScreenCapture.py"
 const E2EE_OPTIONS_SCRIPT: String = ADDON_DIR + "/LiveKitE2eeOptions.py"
+const PROBE_SCRIPT: String = ADDON_DIR + "/LiveKitProbe.py"
 ## Every script this class constructs objects from.
 const SCRIPTS: Array[String] = [
 	ROOM_SCRIPT,
@@ -228,15 +236,19 @@ static func new_e2ee_options() -> Object:
 	return instantiate(E2EE_OPTIONS_SCRIPT)
 
 
-## True when every addon script loads (py4godot installed, Python side importable).
+## True when every addon script loads and registers its class (py4godot installed, the
+## Python side importable in py4godot's interpreter).
 static func is_available() -> bool:
 	return unavailable_reason().is_empty()
 
 
-## Why the addon cannot make objects, or "" when it can.
+## Why the addon cannot make objects, or "" when it can. py4godot swallows an exception
+## raised while a script loads (the script then registers no class), so a script that loads
+## with an empty base type means the Python side failed; LiveKitProbe.py names the error.
 static func unavailable_reason() -> String:
 	for path: String in SCRIPTS:
-		if _script(path) == null:
+		var script: Script = _script(path)
+		if script == null:
 			return (
 				(
 					"cannot load %s: install py4godot in addons/py4godot and godot-livekit's "
@@ -244,6 +256,11 @@ static func unavailable_reason() -> String:
 				)
 				% path
 			)
+		if script.get_instance_base_type().is_empty():
+			var error: String = _import_error()
+			if error.is_empty():
+				error = "see the errors py4godot printed when it loaded the script"
+			return "%s registered no class: %s" % [path, error]
 	return ""
 
 
@@ -267,6 +284,16 @@ static func instantiate(path: String) -> Object:
 			instance.free()
 		return null
 	return instance
+
+
+static func _import_error() -> String:
+	var probe_script: Script = _script(PROBE_SCRIPT)
+	if probe_script == null or probe_script.get_instance_base_type().is_empty():
+		return "py4godot could not run %s either" % PROBE_SCRIPT
+	var probe: Object = ClassDB.instantiate(probe_script.get_instance_base_type())
+	probe.set_script(probe_script)
+	var error: Variant = probe.call("import_error")
+	return str(error) if error is String else "the Python side could not be probed"
 
 
 static func _script(path: String) -> Script:

@@ -60,6 +60,10 @@ class LiveKitAudioSource(Wrapper, RefCounted):
     def get_num_channels(self) -> int:
         return self._lk().get_num_channels()
 
+    def _lk_close(self) -> None:
+        if self._lk_core is not None:
+            self._lk_core.clear_queue()
+
     @guard(0)
     def get_dropped_frames(self) -> int:
         """Frames dropped because more than queue_size_ms of audio was waiting."""

@@ -8,7 +8,10 @@ initialise this object and return it; GDScript uses ``LiveKit.audio_stream_from_
 Call ``poll(playback)`` from ``_process`` (or ``attach_playback(playback)`` once and let the
 LiveKitPoller do it each frame). The stream is stereo at 48 kHz unless ``mix_rate`` (the
 AudioStreamGenerator's) says otherwise. Audio reaches the playback in bulk: numpy frames ->
-PackedByteArray (one memcpy) -> ``to_vector2_array()`` -> ``push_buffer``.
+a reused PackedByteArray (one memcpy) -> ``to_vector2_array()`` -> ``push_buffer``.
+
+Lifetime: an attached playback is kept (one Godot reference) until it is detached, the stream
+is closed, or the game drops the stream (the LiveKitPoller then closes and frees it).
 """
 
 from __future__ import annotations
@@ -32,10 +35,32 @@ class LiveKitAudioStream(Wrapper, RefCounted):
     LK_CREATE_HINT = "from_track() or from_participant()"
 
     def _lk_start(self, core: Any) -> Any:
-        if self._lk_core is not None:
-            self._lk_core.close()
+        self._lk_close()
         adopt(self, core)
         return self
+
+    def _lk_adapter(self, playback: Any) -> PlaybackAdapter:
+        """One adapter (and its byte buffer) per playback, reused poll after poll."""
+        adapter = getattr(self, "_lk_poll_adapter", None)
+        if adapter is None or adapter.playback.get_instance_id() != playback.get_instance_id():
+            adapter = PlaybackAdapter(playback)
+            self._lk_poll_adapter = adapter
+        adapter.playback = playback  # py4godot hands each call a new wrapper
+        return adapter
+
+    def _lk_keep_playback(self, playback: Any) -> None:
+        """Hold ``playback`` (an argument: py4godot took no reference) instead of the old."""
+        old = getattr(self, "_lk_playback", None)
+        self._lk_playback = playback
+        if playback is not None:
+            playback.reference()
+        if old is not None and old.unreference():
+            old.destroy()
+
+    def _lk_close(self) -> None:
+        if self._lk_core is not None:
+            self._lk_core.close()
+        self._lk_keep_playback(None)
 
     @guard()
     def from_track(self, track: Any) -> Any:
@@ -54,13 +79,16 @@ class LiveKitAudioStream(Wrapper, RefCounted):
     def poll(self, playback: Any, mix_rate: float = 0) -> int:
         """Push buffered audio into ``playback``; returns the frames pushed. ``mix_rate``
         (the generator's, 0 = keep the current rate) switches the stream's rate."""
-        return self._lk().poll(PlaybackAdapter(playback), _rate(mix_rate))
+        if playback is None:
+            raise TypeError("playback must be an AudioStreamGeneratorPlayback, got null")
+        return self._lk().poll(self._lk_adapter(playback), _rate(mix_rate))
 
     @guard()
     def attach_playback(self, playback: Any, mix_rate: float = 0) -> None:
         """Let the LiveKitPoller call ``poll(playback)`` every frame (null detaches)."""
         adapter = PlaybackAdapter(playback) if playback is not None else None
         self._lk().attach_playback(adapter, _rate(mix_rate))
+        self._lk_keep_playback(playback)
 
     @guard(0)
     def get_sample_rate(self) -> int:
@@ -84,4 +112,5 @@ class LiveKitAudioStream(Wrapper, RefCounted):
 
     @guard()
     def close(self) -> None:
-        self._lk().close()
+        """Stop receiving and let go of the attached playback."""
+        self._lk_close()

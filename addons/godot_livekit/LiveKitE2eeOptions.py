@@ -6,6 +6,8 @@ Make one with ``LiveKit.new_e2ee_options()`` and pass it as ``{"e2ee": options}`
 
 from __future__ import annotations
 
+from typing import Any
+
 from py4godot.classes import gdclass
 from py4godot.classes.core import PackedByteArray
 from py4godot.classes.RefCounted import RefCounted
@@ -21,9 +23,11 @@ class LiveKitE2eeOptions(Wrapper, RefCounted):
     ENCRYPTION_GCM = 1
     ENCRYPTION_CUSTOM = 2
 
-    def __init__(self) -> None:
-        super().__init__()
-        adopt(self, godot_livekit.LiveKitE2eeOptions())
+    def _lk_new_core(self) -> Any:
+        """The core options, made on first use."""
+        core = godot_livekit.LiveKitE2eeOptions()
+        adopt(self, core)
+        return core
 
     @guard()
     def set_encryption_type(self, type: int) -> None:

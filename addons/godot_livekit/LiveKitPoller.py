@@ -1,11 +1,15 @@
 """LiveKitPoller: the autoload that pumps every LiveKit object once per frame.
 
 Register it as an autoload (``*res://addons/godot_livekit/LiveKitPoller.py``; plugin.gd does
-it). Each ``_process`` calls the core's ``pump_all()``: every room, video stream and screen
-capture whose ``auto_poll`` is on, every audio stream with an attached playback and every
-track waiting for stats is polled on the main thread, and the addon objects do their Godot
-work (signals, texture uploads) inside that same call. It keeps running while the game is
-paused.
+it). Each ``_process``, on the main thread:
+1. prints the core's queued warnings and errors in Godot's console (bridge/logs.py);
+2. calls the core's ``pump_all()``: every room, video stream and screen capture whose
+   ``auto_poll`` is on, every audio stream with an attached playback and every track waiting
+   for stats is polled, and the addon objects do their Godot work (signals, texture uploads)
+   inside that same call;
+3. a few times per second, frees the LiveKit objects the game dropped (bridge/lifecycle.py):
+   rooms are disconnected, streams and captures closed, sources stopped.
+It keeps running while the game is paused.
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ from __future__ import annotations
 from py4godot.classes import gdclass
 from py4godot.classes.Node import Node, ProcessMode
 
+from addons.godot_livekit.bridge import lifecycle, logs
 from addons.godot_livekit.bridge.objects import guard
 from godot_livekit.poller import pump_all
+
+logs.install()
 
 
 @gdclass
@@ -25,4 +32,7 @@ class LiveKitPoller(Node):
 
     @guard()
     def _process(self, delta: float) -> None:
+        logs.drain()
         pump_all()
+        lifecycle.sweep_due()
+        logs.drain()

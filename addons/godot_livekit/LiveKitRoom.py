@@ -4,6 +4,11 @@ GDScript makes one with ``LiveKit.new_room()`` (LiveKit.gd attaches this script 
 RefCounted). Signals carry the addon's Godot objects -- one per participant, publication and
 track, the same object every time -- PackedByteArray data and Dictionary values. With
 ``auto_poll`` on (the default) the LiveKitPoller autoload calls ``poll_events()`` each frame.
+
+Lifetime: the room holds its connection until ``disconnect_from_room()``; a room the game
+drops (no variable, node or container refers to it any more) is disconnected and freed by the
+LiveKitPoller within a second (bridge/lifecycle.py). Properties are declared for py4godot in
+bridge/declarations.py; the read-only ones ignore writes.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from py4godot.signals import SignalArg, signal
 
 import godot_livekit
 from addons.godot_livekit.bridge.convert import dictionary, text
+from addons.godot_livekit.bridge.declarations import RoomDeclaration
 from addons.godot_livekit.bridge.objects import Registry, Wrapper, adopt, guard
 
 _PARTICIPANT = SignalArg("participant", Object)
@@ -44,7 +50,7 @@ _FORGETS_FIRST_ARG = (
 
 
 @gdclass
-class LiveKitRoom(Wrapper, RefCounted):
+class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     STATE_DISCONNECTED = 0
     STATE_CONNECTED = 1
     STATE_RECONNECTING = 2
@@ -76,25 +82,40 @@ class LiveKitRoom(Wrapper, RefCounted):
     def __init__(self) -> None:
         super().__init__()
         self._lk_local = None
-        adopt(self, godot_livekit.LiveKitRoom(), Registry())
+        self._lk_auto_poll = True
+
+    def _lk_new_core(self) -> Any:
+        """The core room, made on first use (so a room that is never used owns nothing)."""
+        core = godot_livekit.LiveKitRoom()
+        core.set_auto_poll(self._lk_auto_poll)
+        adopt(self, core, Registry())
+        return core
+
+    def _lk_local_participant(self) -> Any:
+        """The local participant's one Godot object while the core has one (connected),
+        else null; pinned the first time (the core keeps one local participant across
+        sessions), so its RPC signals stay forwarded."""
+        core = self._lk().get_local_participant()
+        if core is None:
+            return None
+        if self._lk_local is None:
+            self._lk_local = self._lk_registry.pin(core)
+        return self._lk_local
 
     def _lk_on_core_signal(self, name: str, *args: Any) -> None:
-        self._lk_local_participant()
+        self._lk_local_participant()  # pinned before "connected" reaches GDScript
         self._lk_emit(name, *args)
         if name in _FORGETS_FIRST_ARG:
             self._lk_registry.release(args[0])
         elif name == "disconnected":
             self._lk_registry.release_stale()
 
-    def _lk_local_participant(self) -> Any:
-        """The local participant's one Godot object while the core has one (connected),
-        else null; pinned the first time, so its RPC signals stay forwarded."""
-        core = self._lk().local_participant
-        if core is None:
-            return None
-        if self._lk_local is None:
-            self._lk_local = self._lk_registry.pin(core)
-        return self._lk_local
+    def _lk_close(self) -> None:
+        core, registry = self._lk_core, self._lk_registry
+        if core is not None:
+            core.disconnect_from_room()
+        if registry is not None:
+            registry.release_all()
 
     # -- connecting --------------------------------------------------------------------------
 
@@ -102,10 +123,13 @@ class LiveKitRoom(Wrapper, RefCounted):
     def connect_to_room(self, url: str, token: str, options: Dictionary | None = None) -> bool:
         """Start connecting; the outcome arrives as ``connected`` or ``connection_failed``.
         Options: auto_subscribe, dynacast, auto_reconnect, connect_timeout, e2ee."""
-        return self._lk().connect_to_room(text(url), text(token), dictionary(options, "options"))
+        core = self._lk()
+        return core.connect_to_room(text(url), text(token), dictionary(options, "options"))
 
     @guard()
     def disconnect_from_room(self) -> None:
+        """Leave the room (never blocks); ``disconnected`` arrives on a later poll, and the
+        session's participants, tracks and publications are released then."""
         self._lk().disconnect_from_room()
 
     @guard()
@@ -114,16 +138,19 @@ class LiveKitRoom(Wrapper, RefCounted):
 
     @guard()
     def set_auto_poll(self, enabled: bool) -> None:
-        self._lk().set_auto_poll(bool(enabled))
+        self._lk_auto_poll = bool(enabled)
+        if self._lk_core is not None:
+            self._lk_core.set_auto_poll(self._lk_auto_poll)
 
     @guard(False)
     def get_auto_poll(self) -> bool:
-        return self._lk().get_auto_poll()
+        return self._lk_auto_poll
 
     # -- state -------------------------------------------------------------------------------
 
     @guard()
     def get_local_participant(self) -> Any:
+        """The local participant while connected (or reconnecting), else null."""
         return self._lk_local_participant()
 
     @guard(Dictionary.new0)
@@ -160,31 +187,55 @@ class LiveKitRoom(Wrapper, RefCounted):
     def is_connecting(self) -> bool:
         return self._lk().is_connecting()
 
-    # -- properties (py4godot reads/writes them with getattr/setattr) -----------------------
+    # -- properties (py4godot reads and writes them with getattr/setattr) --------------------
 
     @property
     def local_participant(self) -> Any:
         return self.get_local_participant()
 
+    @local_participant.setter
+    def local_participant(self, _value: Any) -> None:
+        pass  # read-only
+
     @property
     def remote_participants(self) -> Dictionary:
         return self.get_remote_participants()
+
+    @remote_participants.setter
+    def remote_participants(self, _value: Any) -> None:
+        pass  # read-only
 
     @property
     def sid(self) -> str:
         return self.get_sid()
 
+    @sid.setter
+    def sid(self, _value: Any) -> None:
+        pass  # read-only
+
     @property
     def name(self) -> str:
         return self.get_name()
+
+    @name.setter
+    def name(self, _value: Any) -> None:
+        pass  # read-only
 
     @property
     def metadata(self) -> str:
         return self.get_metadata()
 
+    @metadata.setter
+    def metadata(self, _value: Any) -> None:
+        pass  # read-only
+
     @property
     def connection_state(self) -> int:
         return self.get_connection_state()
+
+    @connection_state.setter
+    def connection_state(self, _value: Any) -> None:
+        pass  # read-only
 
     @property
     def auto_poll(self) -> bool:

@@ -23,6 +23,7 @@ from py4godot.signals import signal
 
 import godot_livekit
 from addons.godot_livekit.bridge.convert import dictionary, image_from_frame
+from addons.godot_livekit.bridge.declarations import AutoPollDeclaration
 from addons.godot_livekit.bridge.members import FramePollMembers
 from addons.godot_livekit.bridge.objects import guard
 
@@ -30,7 +31,7 @@ _Core = godot_livekit.LiveKitScreenCapture
 
 
 @gdclass
-class LiveKitScreenCapture(FramePollMembers, RefCounted):
+class LiveKitScreenCapture(FramePollMembers, AutoPollDeclaration, RefCounted):
     PERMISSION_OK = 0
     PERMISSION_WARNING = 1
     PERMISSION_ERROR = 2

@@ -50,7 +50,12 @@ class LiveKitVideoSource(Wrapper, RefCounted):
     def get_frames_sent(self) -> int:
         return self._lk().get_frames_sent()
 
+    def _lk_close(self) -> None:
+        if self._lk_core is not None:
+            self._lk_core.close()
+
     @guard()
     def close(self) -> None:
-        """Stop the send worker (also happens when the source is freed)."""
-        self._lk().close()
+        """Stop the send worker (the LiveKitPoller also does it when the game drops the
+        source)."""
+        self._lk_close()

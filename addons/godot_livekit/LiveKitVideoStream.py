@@ -9,6 +9,9 @@ Each new frame is copied once into the stream's Image (``set_data``) and uploade
 ImageTexture (``update``) inside the same poll that emits ``frame_received`` -- the
 LiveKitPoller's frame when ``auto_poll`` is on. ``get_texture()`` is null before the first
 frame and the same ImageTexture afterwards.
+
+Lifetime: ``close()`` stops the native stream and lets go of the Image and ImageTexture; a
+stream the game drops is closed and freed by the LiveKitPoller within a second.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import signal
 
 import godot_livekit
+from addons.godot_livekit.bridge.declarations import AutoPollDeclaration
 from addons.godot_livekit.bridge.members import FramePollMembers
 from addons.godot_livekit.bridge.objects import core_of, guard
 
 
 @gdclass
-class LiveKitVideoStream(FramePollMembers, RefCounted):
+class LiveKitVideoStream(FramePollMembers, AutoPollDeclaration, RefCounted):
     LK_CREATE_HINT = "from_track() or from_participant()"
 
     frame_received = signal()

@@ -1,28 +1,30 @@
 extends RefCounted
-## Development helpers shared by the editor dock and the demo launcher: find a Python
-## interpreter and this repository's build.py, start/stop the local dev server
-## ([code]python build.py server[/code]) and mint dev tokens
-## ([code]python build.py token --identity ... --room ...[/code]).
-##
-## [b]How build.py is found[/b] (first match wins):
-## [br]1. project setting [code]godot_livekit/dev/build_py[/code] (absolute path),
-## [br]2. environment variable [code]GODOT_LIVEKIT_BUILD_PY[/code],
-## [br]3. [code]build.py[/code] in the project folder or one of its three parent folders.
+## Development helpers shared by the editor dock and the demo launcher: start/stop a local
+## LiveKit dev server and mint dev tokens with the godot-livekit package installed in
+## py4godot's own Python:
+## [br][code]<python> -m godot_livekit.tools.devserver --port PORT[/code]
+## [br][code]<python> -m godot_livekit.tools.tokens --identity ID --room ROOM[/code]
+## [br]The dev server runs the [code]livekit-server[/code] binary found on PATH, or the one the
+## project setting [code]godot_livekit/dev/livekit_server[/code] (or
+## [code]$LIVEKIT_SERVER_BIN[/code]) names.
 ## [br][b]How Python is found[/b] (first match wins):
 ## [br]1. project setting [code]godot_livekit/dev/python[/code],
 ## [br]2. environment variable [code]GODOT_LIVEKIT_PYTHON[/code],
-## [br]3. the checkout's [code].venv[/code] interpreter next to build.py,
-## [br]4. [code]python3[/code], [code]python[/code] (and [code]py[/code] on Windows) on PATH.
-## [br]Only for development: an exported game has neither; it gets tokens from your backend.
+## [br]3. py4godot's embedded interpreter,
+## [code]res://addons/py4godot/cpython-*/python/bin/python3[/code]
+## (or [code]python/python.exe[/code] on Windows) -- the one the addon itself runs in.
+## [br]Only for development: an exported game mints no tokens; it gets them from your backend.
 
-const BUILD_PY_SETTING: String = "godot_livekit/dev/build_py"
 const PYTHON_SETTING: String = "godot_livekit/dev/python"
-const BUILD_PY_ENV: String = "GODOT_LIVEKIT_BUILD_PY"
 const PYTHON_ENV: String = "GODOT_LIVEKIT_PYTHON"
+const SERVER_BIN_SETTING: String = "godot_livekit/dev/livekit_server"
+const SERVER_BIN_ENV: String = "LIVEKIT_SERVER_BIN"
+const PY4GODOT_DIR: String = "res://addons/py4godot"
+const DEVSERVER_MODULE: String = "godot_livekit.tools.devserver"
+const TOKENS_MODULE: String = "godot_livekit.tools.tokens"
 const DEFAULT_PORT: int = 7880
 const DEV_ROOM: String = "dev-room"
 const DEV_IDENTITY: String = "godot-player"
-const PARENT_LEVELS: int = 3
 const JWT_PATTERN: String = "eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+"
 
 
@@ -31,75 +33,56 @@ static func server_url(port: int = DEFAULT_PORT) -> String:
 	return "ws://127.0.0.1:%d" % port
 
 
-## Absolute path of build.py, or "" when it cannot be found.
-static func find_build_py() -> String:
-	var configured: String = _configured(BUILD_PY_SETTING, BUILD_PY_ENV)
-	if not configured.is_empty():
-		return configured if FileAccess.file_exists(configured) else ""
-	var folder: String = ProjectSettings.globalize_path("res://").simplify_path()
-	for _level: int in range(PARENT_LEVELS + 1):
-		var candidate: String = folder.path_join("build.py")
-		if FileAccess.file_exists(candidate):
-			return candidate
-		var parent: String = folder.get_base_dir()
-		if parent == folder or parent.is_empty():
-			break
-		folder = parent
-	return ""
-
-
-## A Python interpreter to run build.py with, or "" when none is found.
-static func find_python(build_py: String = "") -> String:
+## The Python interpreter to run the dev tools with, or "" when none is found.
+static func find_python() -> String:
 	var configured: String = _configured(PYTHON_SETTING, PYTHON_ENV)
 	if not configured.is_empty():
-		return configured if _runs(configured) else ""
-	if not build_py.is_empty():
-		var root: String = build_py.get_base_dir()
-		for venv_python: String in [
-			root.path_join(".venv/bin/python"), root.path_join(".venv/Scripts/python.exe")
-		]:
-			if FileAccess.file_exists(venv_python) and _runs(venv_python):
-				return venv_python
-	var names: Array[String] = ["python3", "python"]
-	if OS.get_name() == "Windows":
-		names = ["python", "py"]
-	for command: String in names:
-		if _runs(command):
-			return command
+		return configured
+	return find_py4godot_python()
+
+
+## py4godot's embedded interpreter (absolute path), or "" when py4godot is not installed.
+static func find_py4godot_python() -> String:
+	var root: String = ProjectSettings.globalize_path(PY4GODOT_DIR)
+	var dir: DirAccess = DirAccess.open(root)
+	if dir == null:
+		return ""
+	var names: PackedStringArray = dir.get_directories()
+	names.sort()
+	for entry: String in names:
+		if not entry.begins_with("cpython-"):
+			continue
+		for relative: String in ["python/bin/python3", "python/python.exe"]:
+			var candidate: String = root.path_join(entry).path_join(relative)
+			if FileAccess.file_exists(candidate):
+				return candidate
 	return ""
 
 
-## What is missing to run build.py ("" when python and build.py were both found).
+## What is missing to run the dev tools ("" when a Python was found).
 static func problem() -> String:
-	var build_py: String = find_build_py()
-	if build_py.is_empty():
+	if find_python().is_empty():
 		return (
 			(
-				"build.py not found (looked in the project folder and its parents). Set the "
-				+ "project setting %s or $%s to the godot-livekit checkout's build.py."
+				"no Python found: install py4godot in %s (its interpreter runs the dev tools), "
+				+ "or set the project setting %s or $%s."
 			)
-			% [BUILD_PY_SETTING, BUILD_PY_ENV]
-		)
-	if find_python(build_py).is_empty():
-		return (
-			(
-				"no Python found (checked the project setting %s, $%s, the .venv next to "
-				+ "build.py and python3/python on PATH). Install Python 3.11+ or set one of them."
-			)
-			% [PYTHON_SETTING, PYTHON_ENV]
+			% [PY4GODOT_DIR, PYTHON_SETTING, PYTHON_ENV]
 		)
 	return ""
 
 
-## Start [code]python build.py server --port PORT[/code]; returns
+## Start [code]python -m godot_livekit.tools.devserver --port PORT[/code]; returns
 ## {"pid": int, "error": String} (pid -1 on error).
 static func start_server(port: int = DEFAULT_PORT) -> Dictionary:
 	var missing: String = problem()
 	if not missing.is_empty():
 		return {"pid": -1, "error": missing}
-	var build_py: String = find_build_py()
-	var python: String = find_python(build_py)
-	var args: PackedStringArray = [build_py, "server", "--port", str(port)]
+	var server_bin: String = _configured(SERVER_BIN_SETTING, SERVER_BIN_ENV)
+	if not server_bin.is_empty():
+		OS.set_environment(SERVER_BIN_ENV, server_bin)
+	var python: String = find_python()
+	var args: PackedStringArray = ["-m", DEVSERVER_MODULE, "--port", str(port)]
 	var pid: int = OS.create_process(python, args, false)
 	if pid <= 0:
 		return {"pid": -1, "error": "could not start %s %s" % [python, " ".join(args)]}
@@ -131,15 +114,15 @@ static func is_running(pid: int) -> bool:
 	return pid > 0 and OS.is_process_running(pid)
 
 
-## Run [code]python build.py token --identity ID --room ROOM[/code] (blocking: call it
-## from a Thread in anything interactive). Returns {"token": String, "error": String}.
+## Run [code]python -m godot_livekit.tools.tokens --identity ID --room ROOM[/code]
+## (blocking: call it from a Thread in anything interactive). Returns
+## {"token": String, "error": String}.
 static func mint_token(identity: String = DEV_IDENTITY, room: String = DEV_ROOM) -> Dictionary:
 	var missing: String = problem()
 	if not missing.is_empty():
 		return {"token": "", "error": missing}
-	var build_py: String = find_build_py()
-	var python: String = find_python(build_py)
-	var args: PackedStringArray = [build_py, "token", "--identity", identity, "--room", room]
+	var python: String = find_python()
+	var args: PackedStringArray = ["-m", TOKENS_MODULE, "--identity", identity, "--room", room]
 	var output: Array = []
 	var code: int = OS.execute(python, args, output, true)
 	var text: String = "\n".join(PackedStringArray(output))
@@ -149,7 +132,7 @@ static func mint_token(identity: String = DEV_IDENTITY, room: String = DEV_ROOM)
 		var last_lines: String = "\n".join(tail.slice(maxi(tail.size() - 6, 0)))
 		return {
 			"token": "",
-			"error": "`python build.py token` failed (exit %d):\n%s" % [code, last_lines],
+			"error": "`python -m %s` failed (exit %d):\n%s" % [TOKENS_MODULE, code, last_lines],
 		}
 	return {"token": token, "error": ""}
 
@@ -167,8 +150,3 @@ static func _configured(setting: String, env_name: String) -> String:
 		if not value.is_empty():
 			return value
 	return OS.get_environment(env_name).strip_edges()
-
-
-static func _runs(command: String) -> bool:
-	var output: Array = []
-	return OS.execute(command, ["--version"], output, true) == 0

@@ -5,9 +5,9 @@ extends EditorPlugin
 ## Enabling it registers the [code]LiveKitPoller[/code] autoload (the Python node whose
 ## [code]_process[/code] pumps rooms, streams and captures); disabling it removes it.
 ## While enabled, a "LiveKit" dock starts/stops a local dev server
-## ([code]python build.py server[/code]) and copies a dev token to the clipboard
-## ([code]python build.py token --identity godot-player --room dev-room[/code]).
-## dev_tools.gd explains how python and build.py are found.
+## ([code]python -m godot_livekit.tools.devserver[/code]) and copies a dev token to the
+## clipboard ([code]python -m godot_livekit.tools.tokens[/code]), both run by py4godot's own
+## Python interpreter; dev_tools.gd explains how it is found.
 
 const DevTools: GDScript = preload("res://addons/godot_livekit/dev_tools.gd")
 const AUTOLOAD_NAME: String = "LiveKitPoller"
@@ -50,7 +50,7 @@ func _enter_tree() -> void:
 	_refresh()
 	var missing: String = DevTools.problem()
 	if not missing.is_empty():
-		_show_error(missing, false)  # only in the dock: projects without a checkout are fine
+		_show_error(missing, false)  # only in the dock: the addon itself does not need it
 
 
 func _exit_tree() -> void:
@@ -110,7 +110,7 @@ func _build_dock() -> VBoxContainer:
 	_room = _labelled_line_edit(dock, "Room", DevTools.DEV_ROOM)
 	_token_button = Button.new()
 	_token_button.text = "Copy dev token"
-	_token_button.tooltip_text = "Runs python build.py token --identity ... --room ..."
+	_token_button.tooltip_text = "Runs python -m godot_livekit.tools.tokens --identity ... --room ..."
 	_token_button.pressed.connect(_on_token_pressed)
 	dock.add_child(_token_button)
 
@@ -160,8 +160,8 @@ func _on_start_pressed() -> void:
 	_stop_requested_at = -1.0
 	_show_info(
 		(
-			"Starting (the first run creates .venv and fetches livekit-server; "
-			+ "its output goes to the terminal that runs the editor)."
+			"Starting (livekit-server from PATH or the godot_livekit/dev/livekit_server "
+			+ "setting; its output goes to the terminal that runs the editor)."
 		)
 	)
 	_timer.start()

@@ -1,11 +1,13 @@
 """The Godot addon (addons/godot_livekit/*.py) conforms to the API reference, as Godot sees it.
 
 Scripts are loaded the way py4godot loads them (the py4godot stand-in in
-tests/py4godot_standin mirrors tag 4.7-alpha21; see tests/addon_env.py): one ``@gdclass`` per
-file named like the file; methods as py4godot registers them (argument names from
-``inspect.getfullargspec``); signals as declared with ``signal([SignalArg(...)])``, argument
-names in order and Variant types; properties read and written through the engine object.
-Every method is also called on a fresh object, the way GDScript would, to check that no
+tests/py4godot_standin mirrors tag 4.7-alpha21; see tests/support/addon_env.py): one
+``@gdclass`` per file named like the file; methods as py4godot registers them (argument names
+from ``inspect.getfullargspec``); signals as declared with ``signal([SignalArg(...)])``,
+argument names in order and Variant types; properties as py4godot *registers* them (annotated
+declarations, not bare ``@property``), read and written through the engine object the way
+GDScript does, defaults surviving py4godot's creation-time write, read-only ones ignoring
+writes. Every method is also called on a fresh object, the way GDScript would, to check that no
 exception escapes and that every return value is a Variant. No server is needed.
 """
 
@@ -17,7 +19,16 @@ from typing import Any
 
 import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import pytest
-from addon_env import ADDON_DIR, load_script, new_object
+from addon_env import (
+    ADDON_DIR,
+    GD,
+    gd_list,
+    gd_new,
+    gd_var,
+    load_script,
+    new_object,
+    no_standin_crashes,
+)
 from py4godot import functions
 from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
 from py4godot.classes.core import (
@@ -27,7 +38,6 @@ from py4godot.classes.core import (
     PackedFloat32Array,
     PackedStringArray,
 )
-from py4godot.classes.Image import Image
 from reference import ReferenceClass, load_reference
 
 import godot_livekit
@@ -36,7 +46,8 @@ import godot_livekit
 # tests/test_conformance.py: a class the core does not export cannot be wrapped.
 PENDING: dict[str, str] = {}
 
-EXTRA_SCRIPTS = {"LiveKitPoller"}  # the autoload, not a reference class
+EXTRA_SCRIPTS = {"LiveKitPoller", "LiveKitProbe"}  # the autoload and is_available()'s probe
+_ = no_standin_crashes  # autouse fixture: nothing a real py4godot process would crash on
 
 REFERENCE = load_reference()
 PRESENT = [ref for ref in REFERENCE if ref.name not in PENDING]
@@ -79,11 +90,11 @@ def _script(name: str) -> Any:
 
 
 def _class(name: str) -> type:
-    return _script(name)._class
+    return _script(name).standin_class()
 
 
 def _by_name(godot_list: Array) -> dict[str, Dictionary]:
-    return {str(entry["name"]): entry for entry in godot_list.to_list()}
+    return {str(entry.get("name")): entry for entry in gd_list(godot_list)}
 
 
 # --- the set of scripts --------------------------------------------------------------------
@@ -106,8 +117,8 @@ def test_script_registers_one_class_named_like_the_file(name: str) -> None:
     assert len(re.findall(r"^@gdclass$", source, re.MULTILINE)) == 1
     assert source.startswith('"""'), "every addon file starts with a module docstring"
     script = _script(name)
-    assert script.can_instantiate(), f"@gdclass did not register {name} (name mismatch?)"
-    assert script._class.__name__ == name
+    assert script.standin_class() is not None, f"@gdclass did not register {name}"
+    assert script.standin_class().__name__ == name
     base = "Node" if name == "LiveKitPoller" else "RefCounted"
     assert script.get_instance_base_type() == base
 
@@ -125,9 +136,9 @@ def _cases(member: str) -> list[Any]:
 
 @pytest.mark.parametrize(("ref", "method"), _cases("methods"))
 def test_method_as_py4godot_registers_it(ref: ReferenceClass, method: Any) -> None:
-    methods = _by_name(_script(ref.name).get_script_method_list())
+    methods = _script(ref.name).standin_registered_methods()
     assert method.name in methods, f"{ref.name} has no method {method.name}"
-    args = [str(arg) for arg in methods[method.name]["args"].to_list()]
+    args = methods[method.name]
     names = [arg.name for arg in method.args]
     assert args[0] == "self", f"{method.name} must be an instance method (py4godot has no statics)"
     assert args[1 : 1 + len(names)] == names, f"{method.name}{args}: reference names {names}"
@@ -144,23 +155,60 @@ def test_signals_exactly_as_declared_by_the_reference(ref: ReferenceClass) -> No
     signals = _members(ref, "signals")
     assert set(declared) == {sig.name for sig in signals}
     for sig in signals:
-        args = [(str(a["name"]), str(a["type"])) for a in declared[sig.name]["args"].to_list()]
+        args = [
+            (str(a.get("name")), str(a.get("type")))
+            for a in gd_list(declared[sig.name].get("args"))
+        ]
         expected = [(arg.name, _variant_type(arg.type)) for arg in sig.args]
         assert args == expected, f"{ref.name}.{sig.name}"
 
 
+@pytest.mark.parametrize("ref", [pytest.param(r, id=r.name) for r in PRESENT])
+def test_py4godot_registers_exactly_the_reference_properties(ref: ReferenceClass) -> None:
+    registered = {
+        name: default for name, _, default in _script(ref.name).standin_registered_properties()
+    }
+    assert set(registered) == {prop.name for prop in _members(ref, "properties")}
+    for prop in _members(ref, "properties"):
+        if prop.default == "true":
+            assert registered[prop.name] is True, f"{prop.name}: py4godot writes this default"
+
+
 @pytest.mark.parametrize(("ref", "prop"), _cases("properties"))
 def test_property_through_the_engine_object(ref: ReferenceClass, prop: Any) -> None:
-    raw = inspect.getattr_static(_class(ref.name), prop.name)
-    assert isinstance(raw, property), f"{prop.name} must be a Python property (getattr/setattr)"
-    assert (raw.fset is None) == prop.read_only
     handle = new_object(ref.name)
+    engine_errors = len(functions.standin_engine_errors())
     value = handle.get(prop.name)
     if prop.default == "true":
-        assert value is True
-    if not prop.read_only:
+        assert value is True, "the default must survive py4godot's creation-time write"
+    if prop.read_only:
+        handle.set(
+            prop.name, 12345 if isinstance(value, int) and not isinstance(value, bool) else "x"
+        )
+        assert _same(handle.get(prop.name), value), f"{prop.name} is read-only"
+    else:
         handle.set(prop.name, False)
         assert handle.get(prop.name) is False
+        assert getattr(handle, f"get_{prop.name}")() is False
+        handle.set(prop.name, True)
+        assert handle.get(prop.name) is True
+    assert functions.standin_engine_errors()[engine_errors:] == []
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Dictionary | Array):
+        return a.size() == b.size()
+    return a == b
+
+
+def test_gdscript_sees_no_python_only_members() -> None:
+    """Class constants and plain attributes are not Godot properties (LiveKit.gd holds the
+    enum values); reading one from GDScript is an engine error."""
+    room = new_object("LiveKitRoom")
+    engine_errors = len(functions.standin_engine_errors())
+    assert room.get("STATE_CONNECTED") is None
+    assert room.get("LK_CREATE_HINT") is None
+    assert len(functions.standin_engine_errors()) == engine_errors + 2
 
 
 @pytest.mark.parametrize(
@@ -191,8 +239,10 @@ def _dummy(reference_type: str) -> Any:
         "PackedByteArray": PackedByteArray.new0,
         "PackedFloat32Array": PackedFloat32Array.new0,
         "PackedStringArray": PackedStringArray.new0,
-        "Image": Image.new,
-        "AudioStreamGeneratorPlayback": lambda: AudioStreamGenerator.new().instantiate_playback(),
+        "Image": lambda: gd_new("Image"),
+        "AudioStreamGeneratorPlayback": lambda: gd_var(
+            AudioStreamGenerator.new().instantiate_playback()
+        ),
     }
     return factories[reference_type]() if reference_type in factories else None
 
@@ -208,7 +258,7 @@ def test_every_method_on_a_fresh_object_returns_a_variant_and_never_raises(
         # everything else and print it as a Godot error instead.
         getattr(handle, method.name)(*[_dummy(arg.type) for arg in method.args])
     for name in ("close", "disconnect_from_room"):
-        if handle.engine_object.has_method(name):
+        if handle.has_method(name):
             getattr(handle, name)()
     assert functions.standin_engine_errors()[engine_errors:] == []
 

@@ -1,22 +1,30 @@
 """Conversions between Godot (py4godot) values and the core's Python values.
 
-Media never loops per element in Python:
-- PackedByteArray -> bytes: ``get_memory_view()`` (zero-copy view) then one ``bytes`` copy.
-- bytes -> PackedByteArray: ``PackedByteArray.from_memory_view`` (one memcpy). The buffer is
-  always handed over with itemsize 1: py4godot copies ``len / itemsize`` *bytes*.
-- PackedFloat32Array -> numpy float32: a view of ``get_memory_view()``, no copy.
-- Image -> numpy (h, w, 4|3): a view of ``get_data().get_memory_view()``, no Python copy.
-- RGBA numpy frame -> ImageTexture: one memcpy into a PackedByteArray, ``Image.set_data``
-  keeps that buffer (no copy), ``ImageTexture.update`` uploads it.
-- numpy (n, 2) float32 audio -> PackedVector2Array: one memcpy into a PackedByteArray, then
-  Godot's ``PackedByteArray.to_vector2_array()`` (one C++ copy). py4godot has no memory-view
-  helper for PackedVector2Array, and its ``from_list`` is a push_back loop.
-Godot's packed arrays are copy-on-write: ``get_memory_view()`` goes through the writable
-accessor, so when GDScript still holds the same array (or the Image shares it), Godot copies it
-once in C++ first.
+What py4godot 4.7-alpha21 gives us to work with (tests/py4godot_standin/FACTS.md):
+- ``Array[i]`` and iterating an Array yield None; ``Array.get(i)`` and ``size()`` work.
+  ``Dictionary[k]`` raises KeyError for a missing key and a Dictionary cannot be iterated;
+  ``keys()`` (an Array) and ``get(k)`` work. So containers are read with get/size/keys only.
+- An Object read out of a Variant (``Array.get``, ``Dictionary.get``) is a wrapper whose
+  ``__del__`` releases a reference it never took (and deletes a count-1 object): it gets a
+  ``reference()`` of its own first (:func:`_owned`).
+- ``from_memory_view`` never releases the buffer it acquires (the source stays alive forever),
+  so it is never used. Bytes go into a PackedByteArray through ``resize`` and one memcpy into
+  its ``get_memory_view()``, which acquires nothing; media buffers are resized once and reused.
+- ``get_memory_view()`` goes through Godot's writable accessor: on an array another holder
+  shares (GDScript's, an Image's) Godot copies it once in C++ first; on an empty array it is an
+  engine error. The view owns nothing: it is used at once and never kept.
 
-Control values (option dictionaries, attributes, stats, identity lists) are small and are
-converted element by element: Dictionary/Array/PackedStringArray have no bulk accessor.
+Media never loops per element in Python:
+- PackedByteArray -> bytes: one ``bytes`` copy of the memory view.
+- PackedFloat32Array -> numpy float32: a view of its memory, no copy.
+- Image -> numpy (h, w, 4|3): a view of ``get_data().get_memory_view()``.
+- RGBA frame -> ImageTexture (:class:`FrameTexture`): one memcpy into one of two reused
+  PackedByteArrays, ``Image.set_data`` (keeps that buffer, no copy), ``ImageTexture.update``.
+  Alternating the two arrays means the one written to is never shared with the Image, so
+  Godot's copy-on-write never copies.
+- numpy (n, 2) float32 audio -> PackedVector2Array: one memcpy into a reused PackedByteArray,
+  then Godot's ``to_vector2_array()`` (one C++ copy); py4godot has no memory-view helper for
+  PackedVector2Array and its ``from_list`` is a push_back loop.
 """
 
 from __future__ import annotations
@@ -35,8 +43,9 @@ from py4godot.classes.core import (
 )
 from py4godot.classes.Image import Format, Image
 from py4godot.classes.ImageTexture import ImageTexture
+from py4godot.classes.RefCounted import RefCounted
 
-from .objects import Registry, Wrapper, core_of
+from .objects import Registry, Wrapper, core_of, script_instance
 
 # ------------------------------------------------------------------------ generic values
 
@@ -65,13 +74,20 @@ def to_godot(value: Any, registry: Registry) -> Any:
     if isinstance(value, list | tuple):
         array = Array.new0()
         for item in value:
-            array.append(to_godot(item, registry))
+            array.push_back(to_godot(item, registry))
         return array
     if type(value).__module__.startswith("godot_livekit.") and type(value).__name__.startswith(
         "LiveKit"
     ):
         return registry.wrapper_for(value)
     raise TypeError(f"cannot pass a {type(value).__name__} to Godot")
+
+
+def _owned(value: Any) -> Any:
+    """An Object read out of a Variant, made safe to drop (see the module docstring)."""
+    if isinstance(value, RefCounted):
+        value.reference()
+    return value
 
 
 def to_python(value: Any) -> Any:
@@ -83,25 +99,33 @@ def to_python(value: Any) -> Any:
         return str(value)
     if isinstance(value, Dictionary):
         keys = value.keys()
-        return {to_python(keys[i]): to_python(value[keys[i]]) for i in range(len(keys))}
+        result = {}
+        for index in range(keys.size()):
+            key = _owned(keys.get(index))
+            result[to_python(key)] = to_python(_owned(value.get(key)))
+        return result
     if isinstance(value, Array):
-        return [to_python(value[i]) for i in range(len(value))]
+        return [to_python(_owned(value.get(index))) for index in range(value.size())]
     if isinstance(value, PackedStringArray):
         return strings(value)
     if isinstance(value, PackedByteArray):
         return packed_to_bytes(value)
-    if isinstance(value, Wrapper) or hasattr(value, "get_pyscript"):
+    if isinstance(script_instance(value), Wrapper):
         return core_of(value, "value")
     return value
 
 
 def strings(values: Any) -> list[str]:
-    """PackedStringArray (or Array of Strings) -> list[str]; ``[i]`` yields a String wrapper."""
+    """PackedStringArray -> list[str] (``values[i]`` is a String wrapper)."""
     if values is None:
         return []
     if isinstance(values, str | String | StringName):
         raise TypeError("expected a PackedStringArray, got a single String")
-    return [str(values[i]) for i in range(len(values))]
+    if isinstance(values, Array):
+        return [str(item) for item in to_python(values)]
+    if not isinstance(values, PackedStringArray):
+        raise TypeError(f"expected a PackedStringArray, got {type(values).__name__}")
+    return [str(values[index]) for index in range(values.size())]
 
 
 def text(value: Any) -> Any:
@@ -112,9 +136,9 @@ def text(value: Any) -> Any:
 def dictionary(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Dictionary | Mapping):
+    if not isinstance(value, Dictionary):
         raise TypeError(f"{what} must be a Dictionary, got {type(value).__name__}")
-    return to_python(value) if isinstance(value, Dictionary) else dict(value)
+    return to_python(value)
 
 
 # ------------------------------------------------------------------------ bytes
@@ -128,11 +152,19 @@ def packed_to_bytes(data: Any) -> bytes:
     return bytes(data.get_memory_view())
 
 
-def bytes_to_packed(data: bytes | bytearray | memoryview) -> PackedByteArray:
-    view = memoryview(data).cast("B")
-    if view.nbytes == 0:
-        return PackedByteArray.new0()
-    return PackedByteArray.from_memory_view(view)
+def copy_into(packed: Any, data: Any) -> None:
+    """Resize ``packed`` to ``data``'s byte size and copy ``data`` in (one memcpy)."""
+    source = np.frombuffer(memoryview(data).cast("B"), np.uint8)
+    packed.resize(source.size)
+    if source.size:
+        np.frombuffer(packed.get_memory_view(), np.uint8)[:] = source
+
+
+def bytes_to_packed(data: bytes | bytearray | memoryview | np.ndarray) -> PackedByteArray:
+    """A new PackedByteArray holding a copy of ``data`` (nothing of ``data`` is retained)."""
+    packed = PackedByteArray.new0()
+    copy_into(packed, data)
+    return packed
 
 
 # ------------------------------------------------------------------------ audio
@@ -149,9 +181,10 @@ def float32_view(data: Any) -> np.ndarray:
 
 
 class PlaybackAdapter:
-    """Godot's AudioStreamGeneratorPlayback as the core's ``Playback`` (numpy frames in)."""
+    """Godot's AudioStreamGeneratorPlayback as the core's ``Playback`` (numpy frames in),
+    pushing through one reused PackedByteArray."""
 
-    __slots__ = ("playback",)
+    __slots__ = ("_bytes", "playback")
 
     def __init__(self, playback: Any) -> None:
         if playback is None or not hasattr(playback, "push_buffer"):
@@ -159,6 +192,7 @@ class PlaybackAdapter:
                 f"playback must be an AudioStreamGeneratorPlayback, got {type(playback).__name__}"
             )
         self.playback = playback
+        self._bytes = PackedByteArray.new0()
 
     def get_frames_available(self) -> int:
         return int(self.playback.get_frames_available())
@@ -166,10 +200,11 @@ class PlaybackAdapter:
     def push_buffer(self, frames: np.ndarray) -> None:
         # (n, 2) float32 -> bytes -> PackedVector2Array: Vector2 is two float32 (real_t) in
         # standard Godot builds; a double-precision build would need float64 here.
-        flat = np.ascontiguousarray(frames, dtype=np.float32).reshape(-1).view(np.uint8)
+        flat = np.ascontiguousarray(frames, dtype=np.float32).reshape(-1)
         if flat.size == 0:
             return
-        self.playback.push_buffer(PackedByteArray.from_memory_view(flat).to_vector2_array())
+        copy_into(self._bytes, flat)
+        self.playback.push_buffer(self._bytes.to_vector2_array())
 
 
 # ------------------------------------------------------------------------ images
@@ -199,30 +234,30 @@ def image_pixels(image: Any) -> tuple[np.ndarray, PackedByteArray]:
 def image_from_frame(frame: np.ndarray) -> Image:
     """A new RGBA8 Image holding a (h, w, 4) uint8 frame (one memcpy)."""
     height, width = frame.shape[:2]
-    data = _frame_bytes(frame)
+    data = bytes_to_packed(np.ascontiguousarray(frame, dtype=np.uint8))
     return Image.create_from_data(width, height, False, Format.FORMAT_RGBA8, data)
 
 
-def _frame_bytes(frame: np.ndarray) -> PackedByteArray:
-    flat = np.ascontiguousarray(frame, dtype=np.uint8).reshape(-1)
-    return PackedByteArray.from_memory_view(flat)
-
-
 class FrameTexture:
-    """The newest RGBA frame as one Image and one ImageTexture, both reused: the Image gets
-    ``set_data`` (it keeps the new buffer, no copy) and the texture ``update`` (``set_image``
-    only when the size changed), so a TextureRect holding the texture shows every frame."""
+    """The newest RGBA frame as one Image and one ImageTexture, both reused: the pixels go
+    into whichever of two PackedByteArrays the Image does not hold, the Image takes it with
+    ``set_data`` (no copy) and the texture is ``update``d (``set_image`` only when the size
+    changed), so a TextureRect holding the texture shows every frame."""
 
-    __slots__ = ("image", "size", "texture")
+    __slots__ = ("_buffers", "_next", "image", "size", "texture")
 
     def __init__(self) -> None:
         self.image: Image | None = None
         self.texture: ImageTexture | None = None
         self.size = (0, 0)
+        self._buffers = (PackedByteArray.new0(), PackedByteArray.new0())
+        self._next = 0
 
     def show(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        data = _frame_bytes(frame)
+        data = self._buffers[self._next]
+        self._next ^= 1
+        copy_into(data, np.ascontiguousarray(frame, dtype=np.uint8))
         if self.image is None:
             self.image = Image.create_from_data(width, height, False, Format.FORMAT_RGBA8, data)
         else:
@@ -234,3 +269,9 @@ class FrameTexture:
         else:
             self.texture.set_image(self.image)
         self.size = (width, height)
+
+    def clear(self) -> None:
+        """Let go of the Image, the texture and the pixel buffers."""
+        self.image = self.texture = None
+        self._buffers = (PackedByteArray.new0(), PackedByteArray.new0())
+        self.size = (0, 0)

@@ -1,4 +1,5 @@
-"""Method sets shared by several addon classes (participants, tracks, publications).
+"""Method sets shared by several addon classes (participants, tracks, publications, frame
+sources).
 
 Plain mixins, never scripts: py4godot registers every function of a class, inherited ones
 included, while signals must be declared in each class file (see the class files). Each method
@@ -145,7 +146,8 @@ class PublicationMembers(Wrapper):
 
 class FramePollMembers(Wrapper):
     """Video stream and screen capture: the newest frame as one Image/ImageTexture (updated
-    in the poll that emits ``frame_received``), poll/close, and auto_poll."""
+    in the poll that emits ``frame_received``), poll/close, and ``auto_poll`` (declared for
+    py4godot in declarations.AutoPollDeclaration; the property is here)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,6 +157,7 @@ class FramePollMembers(Wrapper):
     def _lk_start(self, core: Any) -> Any:
         if self._lk_core is not None:
             self._lk_core.close()
+            self._lk_frames.clear()
         core.set_auto_poll(self._lk_auto_poll)
         adopt(self, core)
         return self
@@ -166,13 +169,19 @@ class FramePollMembers(Wrapper):
                 self._lk_frames.show(frame)
         self._lk_emit(name, *args)
 
+    def _lk_close(self) -> None:
+        if self._lk_core is not None:
+            self._lk_core.close()
+        self._lk_frames.clear()
+
     @guard(False)
     def poll(self) -> bool:
         return self._lk().poll()
 
     @guard()
     def close(self) -> None:
-        self._lk().close()
+        """Stop receiving and let go of the frame's Image and ImageTexture."""
+        self._lk_close()
 
     @guard()
     def get_texture(self) -> Any:

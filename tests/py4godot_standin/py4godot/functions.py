@@ -1,13 +1,15 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/functions.pyx, generated from Godot's utility
-# functions by generation_files/generate_common_functions.py (vararg functions take
-# `arg1, *varargs`; pluginscript_api/utils/forward_print.pyx imports `print`/`printerr` here).
-# Stand-in: messages are recorded in `standin_messages` instead of reaching Godot's log.
+# Mirrors py4godot/functions.pyx at 4.7-alpha21, generated from Godot's utility functions by
+# generation_files/generate_common_functions.py: vararg functions take `arg1, *varargs` and check
+# each argument with the Variant checks (variant_types.py). Godot prints push_error/push_warning
+# to the console and the debugger's error list, print/printerr to the console.
+# Stand-in: messages are recorded in `standin_messages` (level, text) instead.
 
 from __future__ import annotations
 
 import builtins
 from typing import Any
 
+from py4godot import _engine
 from py4godot.variant_types import check_variant
 
 standin_messages: list[tuple[str, str]] = []
@@ -15,7 +17,7 @@ standin_messages: list[tuple[str, str]] = []
 
 def _record(level: str, arg1: Any, varargs: tuple[Any, ...]) -> None:
     for value in (arg1, *varargs):
-        check_variant(value, f"{level} argument")
+        check_variant(value, level)
     standin_messages.append((level, "".join(str(v) for v in (arg1, *varargs))))
 
 
@@ -35,17 +37,26 @@ def print(arg1: Any, *varargs: Any) -> None:
     _record("print", arg1, varargs)
 
 
+def is_instance_id_valid(id: int) -> bool:
+    return _engine.is_instance_id_valid(int(id))
+
+
 def standin_errors() -> list[str]:
     """Stand-in only: every push_error message so far."""
     return [text for level, text in standin_messages if level == "error"]
 
 
+def standin_warnings() -> list[str]:
+    """Stand-in only: every push_warning message so far."""
+    return [text for level, text in standin_messages if level == "warning"]
+
+
 def standin_engine_errors() -> list[str]:
-    """Stand-in only: every error the engine printed itself (see standin_engine_error)."""
+    """Stand-in only: every error the engine (or py4godot's C++/Cython side) printed itself."""
     return [text for level, text in standin_messages if level == "engine"]
 
 
 def standin_engine_error(text: str) -> None:
-    """Stand-in only: an error the engine itself prints (ERR_FAIL_* in Godot's C++)."""
+    """Stand-in only: an error Godot or py4godot prints itself (ERR_FAIL_*, print_error)."""
     standin_messages.append(("engine", text))
     builtins.print(f"[stand-in engine error] {text}")

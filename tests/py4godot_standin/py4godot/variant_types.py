@@ -1,7 +1,7 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/variant_types.py. Generated methods with Variant
-# or vararg parameters (Signal.emit, push_error, ...) accept a Python value only when its type
-# *name* is in this set or it is an Object (generation_files/generate_py_classes.py,
-# generate_variant_checks); py4godot/cppcore/Variant.cpp converts return values by the same name.
+# Mirrors py4godot/variant_types.py at 4.7-alpha21 (`core_types`), and the checks built on it:
+# generation_files/generate_py_classes.py `generate_variant_checks` makes every generated method
+# with a Variant or vararg parameter (Signal.emit, push_error, Array.push_back, Dictionary.get...)
+# raise ValueError unless type(value).__name__ is in core_types or the value is an Object.
 
 from __future__ import annotations
 
@@ -18,16 +18,13 @@ core_types = {
 
 
 def check_variant(value: Any, what: str) -> None:
-    """Raise ValueError like the generated variant checks when ``value`` cannot be a Variant.
-
-    Stand-in helper (not in py4godot): the real code raises for Signal.emit/vararg arguments and
-    silently builds a broken Object Variant for a bad return value; the stand-in raises for both.
-    """
+    """generate_variant_checks: ValueError unless ``value`` can be a Variant."""
     from py4godot.classes.Object import Object
 
     if type(value).__name__ in core_types or isinstance(value, Object):
         return
     raise ValueError(
-        f"Unsupported type for {what}: {type(value).__name__}. Supported types are: Godot types "
-        "(Vector3, Vector2, Array, Object, ...) and built-in types int, float, and bool."
+        f"Unsupported type for argument '{what}': {type(value).__name__}. Supported types are: "
+        "Godot types (Vector3, Vector2, Array, Object, ...) "
+        "and built-in types int, float, and bool."
     )

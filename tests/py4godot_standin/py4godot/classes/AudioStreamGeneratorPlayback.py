@@ -1,11 +1,13 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/classes/AudioStreamGeneratorPlayback.py
-# (generated from Godot's AudioStreamGeneratorPlayback). Engine behaviour mirrored (Godot
-# servers/audio/effects/audio_stream_generator.cpp): a ring buffer of Vector2 frames;
-# get_frames_available() is its free space (size - used - 1); push_buffer(frames) pushes all or,
-# when they do not fit, nothing (engine error, returns false); the mixer pulls frames on the
-# audio thread -- here `standin_mix(n)` plays that role.
+# Mirrors py4godot/classes/AudioStreamGeneratorPlayback.py at 4.7-alpha21 (generated). Engine
+# behaviour (Godot servers/audio/effects/audio_stream_generator.cpp, core/templates/ring_buffer.h):
+# a ring buffer of stereo frames; get_frames_available() is its free space (size - used - 1);
+# push_buffer(frames) writes all of them, or nothing when they do not fit (engine error, false);
+# the audio thread's mixer pulls frames -- `standin_mix(n)` plays that role and counts a skip
+# when it finds fewer frames than it needs.
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +15,7 @@ from py4godot.classes.core import PackedVector2Array, Vector2
 from py4godot.classes.Object import register_native
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.functions import standin_engine_error
+from py4godot.utils.functools import native_method
 
 
 @register_native
@@ -22,41 +25,60 @@ class AudioStreamGeneratorPlayback(RefCounted):
         return "AudioStreamGeneratorPlayback"
 
     @classmethod
+    def _standin_engine_init(cls, engine: Any) -> None:
+        engine.ring_size, engine.frames, engine.skips = 0, np.zeros((0, 2), np.float32), 0
+
+    @classmethod
     def standin_with_ring(cls, size: int) -> AudioStreamGeneratorPlayback:
         playback = cls.new()
-        playback._size = size
-        playback._frames = np.zeros((0, 2), np.float32)
-        playback._skips = 0
+        playback.init_ref()  # instantiate_playback returns a Ref
+        playback._engine().ring_size = size
         return playback
 
+    @native_method
     def get_frames_available(self) -> int:
-        return self._size - len(self._frames) - 1
+        engine = self._engine("get_frames_available")
+        return engine.ring_size - len(engine.frames) - 1
 
+    @native_method
     def can_push_buffer(self, amount: int) -> bool:
         return self.get_frames_available() >= amount
 
+    @native_method
     def push_buffer(self, frames: PackedVector2Array) -> bool:
-        if not isinstance(frames, PackedVector2Array):
-            raise AssertionError("push_buffer needs a PackedVector2Array")
+        assert isinstance(frames, PackedVector2Array), "frames must be PackedVector2Array"
+        engine = self._engine("push_buffer")
         if frames.size() > self.get_frames_available():
             standin_engine_error('Condition "buffer.space_left() < to_write" is true.')
             return False
-        self._frames = np.concatenate([self._frames, frames._data])
+        engine.frames = np.concatenate([engine.frames, frames._data])
         return True
 
+    @native_method
     def push_frame(self, frame: Vector2) -> bool:
+        assert isinstance(frame, Vector2), "frame must be Vector2"
+        engine = self._engine("push_frame")
         if self.get_frames_available() < 1:
             return False
-        self._frames = np.concatenate([self._frames, np.float32([[frame.x, frame.y]])])
+        engine.frames = np.concatenate([engine.frames, np.float32([[frame.x, frame.y]])])
         return True
 
+    @native_method
     def get_skips(self) -> int:
-        return self._skips
+        return self._engine("get_skips").skips
 
+    @native_method
     def clear_buffer(self) -> None:
-        self._frames = np.zeros((0, 2), np.float32)
+        self._engine("clear_buffer").frames = np.zeros((0, 2), np.float32)
 
     def standin_mix(self, count: int) -> np.ndarray:
         """Stand-in only: the mixer takes up to ``count`` frames, (n, 2) float32."""
-        taken, self._frames = self._frames[:count], self._frames[count:]
+        engine = self._engine("standin_mix")
+        taken, engine.frames = engine.frames[:count], engine.frames[count:]
+        if len(taken) < count:
+            engine.skips += 1
         return taken
+
+    def standin_buffered(self) -> int:
+        """Stand-in only: frames waiting in the ring."""
+        return len(self._engine("standin_buffered").frames)

@@ -1,19 +1,23 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/classes/Image.py (generated from Godot's Image;
-# the Format enum is a module-level class: `from py4godot.classes.Image import Image, Format`).
-# Engine behaviour mirrored (Godot core/io/image.cpp): create_from_data/set_data check the data size
-# against width x height x bytes-per-pixel (an engine error and nothing changes on mismatch) and
-# keep the PackedByteArray's storage without copying it (Vector copy-on-write); get_data() returns
-# the storage shared, so writing through its memory view un-shares it first (one copy).
-# Only mipmap-free images and the uncompressed formats below are modelled.
+# Mirrors py4godot/classes/Image.py at 4.7-alpha21 (generated; the Format enum is a module-level
+# class: `from py4godot.classes.Image import Image, Format`; static methods returning Ref<Image>
+# hand the wrapper that Ref's count; type assertions as in generate_type_assertion).
+# Engine behaviour (Godot core/io/image.cpp): create_from_data/set_data check the data size
+# against width x height x bytes-per-pixel (engine error, nothing changes, on a mismatch) and
+# keep the PackedByteArray's storage without copying (Vector copy-on-write: the Image and the
+# array share one buffer until one of them writes); get_data() returns the storage shared.
+# Only mipmap-free images of the uncompressed formats below are modelled.
 
 from __future__ import annotations
 
 from typing import Any
 
-from py4godot.classes.core import PackedByteArray
+import numpy as np
+
+from py4godot.classes.core import PackedByteArray, _Buffer
 from py4godot.classes.Object import register_native
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.functions import standin_engine_error
+from py4godot.utils.functools import native_method
 
 
 class Format:
@@ -35,8 +39,8 @@ class Format:
     FORMAT_RGBAH = 15
 
 
-_BYTES_PER_PIXEL = {0: 1, 1: 2, 2: 1, 3: 2, 4: 3, 5: 4, 6: 2, 7: 2, 8: 4, 9: 8, 10: 12, 11: 16,
-                    12: 2, 13: 4, 14: 6, 15: 8}  # fmt: skip
+BYTES_PER_PIXEL = {0: 1, 1: 2, 2: 1, 3: 2, 4: 3, 5: 4, 6: 2, 7: 2, 8: 4, 9: 8, 10: 12, 11: 16,
+                   12: 2, 13: 4, 14: 6, 15: 8}  # fmt: skip
 
 
 @register_native
@@ -45,63 +49,80 @@ class Image(RefCounted):  # Godot: Image -> Resource -> RefCounted
     def get_type() -> str:
         return "Image"
 
-    def _standin_init(self) -> None:
-        if not hasattr(self, "_width"):
-            self._width = self._height = 0
-            self._format = Format.FORMAT_L8
-            self._data = PackedByteArray()
+    @classmethod
+    def _standin_engine_init(cls, engine: Any) -> None:
+        engine.image_size = (0, 0)
+        engine.image_format = Format.FORMAT_L8
+        engine.image_data = _Buffer(np.zeros(0, np.uint8))
+
+        def release() -> None:
+            engine.image_data.release()
+
+        engine.standin_release = release
 
     @staticmethod
     def create_from_data(
         width: int, height: int, use_mipmaps: bool, format: int, data: PackedByteArray
     ) -> Image:
         image = Image.new()
-        image._standin_init()
+        image.init_ref()  # the factory's Ref takes the initial count; the caller gets it
         image.set_data(width, height, use_mipmaps, format, data)
         return image
 
+    @native_method
     def set_data(
         self, width: int, height: int, use_mipmaps: bool, format: int, data: PackedByteArray
     ) -> None:
-        self._standin_init()
-        if use_mipmaps or int(format) not in _BYTES_PER_PIXEL:
+        assert isinstance(width, int | float), "width must be int or float"
+        assert isinstance(height, int | float), "height must be int or float"
+        assert isinstance(use_mipmaps, bool), "use_mipmaps must be bool"
+        assert isinstance(format, int | float), "format must be int or float"
+        assert isinstance(data, PackedByteArray), "data must be PackedByteArray"
+        engine = self._engine("set_data")
+        if use_mipmaps or int(format) not in BYTES_PER_PIXEL:
             standin_engine_error("stand-in Image: mipmaps and compressed formats are not modelled")
             return
-        expected = int(width) * int(height) * _BYTES_PER_PIXEL[int(format)]
+        expected = int(width) * int(height) * BYTES_PER_PIXEL[int(format)]
         if data.size() != expected:
             standin_engine_error(
                 f"Expected Image data size of {width}x{height} ({expected} bytes), got "
                 f"{data.size()} bytes instead."
             )
             return
-        self._width, self._height, self._format = int(width), int(height), int(format)
-        self._data = data._share()
+        old = engine.image_data
+        engine.image_data = data._buffer.share()
+        old.release()
+        engine.image_size = (int(width), int(height))
+        engine.image_format = int(format)
 
+    @native_method
     def get_data(self) -> PackedByteArray:
-        self._standin_init()
-        return self._data._share()
+        return PackedByteArray._wrap(self._engine("get_data").image_data.share())
 
+    @native_method
     def get_width(self) -> int:
-        self._standin_init()
-        return self._width
+        return self._engine("get_width").image_size[0]
 
+    @native_method
     def get_height(self) -> int:
-        self._standin_init()
-        return self._height
+        return self._engine("get_height").image_size[1]
 
+    @native_method
     def get_format(self) -> int:
-        self._standin_init()
-        return self._format
+        return self._engine("get_format").image_format
 
+    @native_method
     def is_empty(self) -> bool:
-        self._standin_init()
-        return self._width == 0 or self._height == 0
+        width, height = self._engine("is_empty").image_size
+        return width == 0 or height == 0
 
+    @native_method
     def has_mipmaps(self) -> bool:
         return False
 
     def standin_pixels(self) -> Any:
         """Stand-in only: the pixels as a (h, w, bytes_per_pixel) numpy copy."""
-        self._standin_init()
-        channels = _BYTES_PER_PIXEL[self._format]
-        return self._data._data.reshape(self._height, self._width, channels).copy()
+        engine = self._engine("standin_pixels")
+        width, height = engine.image_size
+        channels = BYTES_PER_PIXEL[engine.image_format]
+        return engine.image_data.data.reshape(height, width, channels).copy()

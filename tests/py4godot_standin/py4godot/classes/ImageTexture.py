@@ -1,16 +1,22 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/classes/ImageTexture.py (generated from Godot's
-# ImageTexture). Engine behaviour mirrored (Godot scene/resources/image_texture.cpp): the texture
-# owns a GPU copy of the pixels; update(image) requires the same size, format and mipmaps (else an
-# engine error and no change); set_image(image) recreates it at any size; get_image() reads the
-# pixels back as a new Image. Stand-in counters record uploads for the tests.
+# Mirrors py4godot/classes/ImageTexture.py at 4.7-alpha21 (generated; static create_from_image
+# returns a Ref, so the wrapper owns that count). Engine behaviour (Godot
+# scene/resources/image_texture.cpp): the texture keeps a GPU copy of the pixels (the
+# RenderingServer's, modelled as a copy); update(image) needs the same size and format (engine
+# error, no change, otherwise); set_image(image) recreates it at any size; get_image() reads the
+# pixels back as a new Image. Image arguments are Ref<Image> parameters: a temporary Ref holds
+# them during the call (see _engine.held). Stand-in counters count uploads.
 
 from __future__ import annotations
 
-from py4godot.classes.core import PackedByteArray
+from typing import Any
+
+from py4godot import _engine
+from py4godot.classes.core import PackedByteArray, _Buffer
 from py4godot.classes.Image import Image
 from py4godot.classes.Object import register_native
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.functions import standin_engine_error
+from py4godot.utils.functools import native_method
 
 
 @register_native
@@ -19,47 +25,82 @@ class ImageTexture(RefCounted):  # Godot: ImageTexture -> Texture2D -> Texture -
     def get_type() -> str:
         return "ImageTexture"
 
+    @classmethod
+    def _standin_engine_init(cls, engine: Any) -> None:
+        engine.texture = None  # (width, height, format, pixel bytes) once created
+        engine.standin_creates = engine.standin_updates = 0
+
     @staticmethod
     def create_from_image(image: Image) -> ImageTexture:
+        assert isinstance(image, Image), "image must be Image"
         texture = ImageTexture.new()
-        texture.standin_creates = texture.standin_updates = 0
+        texture.init_ref()
         texture.set_image(image)
         return texture
 
     def _upload(self, image: Image) -> None:
-        self._width, self._height = image.get_width(), image.get_height()
-        self._format = image.get_format()
-        self._pixels = image.get_data().to_byte_array()  # the GPU copy
+        engine = self._engine("upload")
+        source = image._engine("upload source")
+        width, height = source.image_size
+        engine.texture = (width, height, source.image_format, source.image_data.data.copy())
 
+    @native_method
     def set_image(self, image: Image) -> None:
-        if image is None or image.is_empty():
-            standin_engine_error("Invalid image")
-            return
-        self._upload(image)
-        self.standin_creates = getattr(self, "standin_creates", 0) + 1
+        assert isinstance(image, Image), "image must be Image"
+        with _engine.held([image]):
+            if image.is_empty():
+                standin_engine_error("Invalid image")
+                return
+            self._upload(image)
+            self._engine().standin_creates += 1
 
+    @native_method
     def update(self, image: Image) -> None:
-        if image is None or not hasattr(self, "_pixels"):
-            standin_engine_error("Invalid image / texture not created")
-            return
-        if (image.get_width(), image.get_height()) != (self._width, self._height):
-            standin_engine_error("The new image dimensions must match the texture size.")
-            return
-        if image.get_format() != self._format:
-            standin_engine_error("The new image format must match the texture's image format.")
-            return
-        self._upload(image)
-        self.standin_updates += 1
+        assert isinstance(image, Image), "image must be Image"
+        engine = self._engine("update")
+        with _engine.held([image]):
+            if engine.texture is None:
+                standin_engine_error("Texture is not initialized.")
+                return
+            width, height, format_, _ = engine.texture
+            if (image.get_width(), image.get_height()) != (width, height):
+                standin_engine_error("The new image dimensions must match the texture size.")
+                return
+            if image.get_format() != format_:
+                standin_engine_error("The new image format must match the texture's image format.")
+                return
+            self._upload(image)
+            engine.standin_updates += 1
 
+    @native_method
     def get_width(self) -> int:
-        return getattr(self, "_width", 0)
+        texture = self._engine("get_width").texture
+        return texture[0] if texture else 0
 
+    @native_method
     def get_height(self) -> int:
-        return getattr(self, "_height", 0)
+        texture = self._engine("get_height").texture
+        return texture[1] if texture else 0
 
+    @native_method
     def get_format(self) -> int:
-        return self._format
+        texture = self._engine("get_format").texture
+        return texture[2] if texture else 0
 
+    @native_method
     def get_image(self) -> Image:
-        data = PackedByteArray.new1(self._pixels)
-        return Image.create_from_data(self._width, self._height, False, self._format, data)
+        texture = self._engine("get_image").texture
+        if texture is None:
+            standin_engine_error("Texture is not initialized.")
+            return None  # type: ignore[return-value]
+        width, height, format_, pixels = texture
+        data = PackedByteArray._wrap(_Buffer(pixels.copy()))
+        return Image.create_from_data(width, height, False, format_, data)
+
+    @property
+    def standin_creates(self) -> int:
+        return self._engine().standin_creates
+
+    @property
+    def standin_updates(self) -> int:
+        return self._engine().standin_updates

@@ -1,9 +1,11 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/classes/Node.py (generated; enums are
-# module-level classes, e.g. ProcessMode). Only what the LiveKitPoller autoload uses.
+# Mirrors py4godot/classes/Node.py at 4.7-alpha21 (generated; enums are module-level classes such
+# as ProcessMode; a Node is not reference counted, its __del__ does nothing: generate_del).
+# Engine behaviour: only what the addon's LiveKitPoller autoload uses (process mode).
 
 from __future__ import annotations
 
 from py4godot.classes.Object import Object, register_native
+from py4godot.utils.functools import native_method
 
 
 class ProcessMode:
@@ -16,12 +18,28 @@ class ProcessMode:
 
 @register_native
 class Node(Object):
+    _standin_engine_signals = ("ready", "tree_entered", "tree_exiting", "tree_exited")
+
     @staticmethod
     def get_type() -> str:
         return "Node"
 
-    def set_process_mode(self, mode: int) -> None:
-        self._standin_process_mode = int(mode)
+    @classmethod
+    def _standin_engine_init(cls, engine: object) -> None:
+        engine.process_mode = ProcessMode.PROCESS_MODE_INHERIT  # type: ignore[attr-defined]
 
+    def init_signals(self) -> None:
+        super().init_signals()
+        from py4godot.signals import BuiltinSignal
+
+        for name in self._standin_engine_signals:
+            setattr(self, name, BuiltinSignal(self, name))
+
+    @native_method
+    def set_process_mode(self, mode: int) -> None:
+        assert isinstance(mode, int | float), "mode must be int or float"
+        self._engine("set_process_mode").process_mode = int(mode)
+
+    @native_method
     def get_process_mode(self) -> int:
-        return getattr(self, "_standin_process_mode", ProcessMode.PROCESS_MODE_INHERIT)
+        return self._engine("get_process_mode").process_mode

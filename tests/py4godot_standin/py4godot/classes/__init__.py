@@ -1,5 +1,5 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/classes/__init__.py, written by generate.py:
-# `gdclass`/`gdtool` delegate to py4godot.pluginscript_api.utils.annotations.
+# Mirrors py4godot/classes/__init__.py at 4.7-alpha21 (written by generate.py): `gdclass` and
+# `gdtool` delegate to py4godot.pluginscript_api.utils.annotations.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/utils/CoreType.py (base of every builtin type).
+# Mirrors py4godot/utils/CoreType.py at 4.7-alpha21: the marker base class of every builtin
+# (Variant) type wrapper; PyScriptInstance.instance_call treats CoreType arguments specially.
 
 
 class CoreType:

@@ -1,5 +1,6 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/utils/utils.pyx (`shouldCreateObject`, which
-# script_extension/script_extension_helpers.pyx `instantiate_class` sets to False while it runs a
-# script class's __init__, so the generated Object.__init__ does not build a second native object).
+# Mirrors py4godot/utils/utils.pyx at 4.7-alpha21: the module flag `shouldCreateObject`.
+# script_extension/script_extension_helpers.pyx `instantiate_class` sets it to False while a
+# script class's __init__ runs (so the generated Object.__init__ makes no second engine object)
+# and back to True only when __init__ succeeded.
 
 shouldCreateObject = True

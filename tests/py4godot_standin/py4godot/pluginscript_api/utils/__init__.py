@@ -1,1 +1,1 @@
-# Mirrors niklas2902/py4godot@4.7-alpha21: py4godot/pluginscript_api/utils/__init__.py (empty).
+# Mirrors py4godot/pluginscript_api/utils/__init__.py at 4.7-alpha21 (empty).

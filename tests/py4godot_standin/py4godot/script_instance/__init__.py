@@ -1,0 +1,1 @@
+# Mirrors py4godot/script_instance/__init__.py at 4.7-alpha21 (empty).

@@ -1,0 +1,149 @@
+"""Lifetimes of the addon's objects under py4godot, where nothing is freed for us (no server).
+
+The game's side is played by :class:`addon_env.GD` variables; the LiveKitPoller autoload's
+``_process`` runs the sweep (bridge/lifecycle.py). What a real py4godot process would crash on
+fails the test (addon_env.no_standin_crashes).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+from typing import Any
+
+import addon_env
+import pytest
+from addon_env import gd_var, is_freed, new_object, no_standin_crashes
+from py4godot import functions
+from py4godot.classes import ResourceLoader as resource_loader
+from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
+
+from addons.godot_livekit.bridge import lifecycle
+
+_ = no_standin_crashes
+
+
+@pytest.fixture
+def poller() -> Any:
+    handle = new_object("LiveKitPoller")
+    handle._ready()
+    return handle
+
+
+def sweep(poller: Any) -> None:
+    """One LiveKitPoller frame after the sweep interval."""
+    lifecycle._last_sweep = 0.0
+    poller._process(1 / 60)
+
+
+def test_a_dropped_room_is_freed_with_its_objects(poller: Any) -> None:
+    room = new_object("LiveKitRoom")
+    local = room.get_local_participant()
+    core = room.script_instance._lk_core
+    room_id, local_id = room.instance_id, local.instance_id
+    sweep(poller)
+    assert not is_freed(room_id)  # the game still holds it
+    room.drop()
+    sweep(poller)
+    assert is_freed(room_id)
+    assert not is_freed(local_id)  # the game still holds the local participant: kept, stale
+    assert local.get_identity() == ""
+    local.drop()
+    sweep(poller)
+    assert is_freed(local_id)
+    assert core.get_connection_state() == core.STATE_DISCONNECTED
+
+
+def test_an_object_never_called_owns_nothing(poller: Any) -> None:
+    held = lifecycle.held_count()
+    room = new_object("LiveKitRoom")
+    options = new_object("LiveKitE2eeOptions")
+    assert room.script_instance._lk_core is None and options.script_instance._lk_core is None
+    assert lifecycle.held_count() == held
+    room_id = room.instance_id
+    room.drop()
+    options.drop()
+    assert is_freed(room_id)  # Godot frees it right away: the addon never held it
+
+
+def test_a_dropped_video_source_stops_its_worker(poller: Any) -> None:
+    def workers() -> int:
+        return sum(t.name == "godot-livekit-video-send" for t in threading.enumerate())
+
+    before = workers()
+    source = new_object("LiveKitVideoSource").create(64, 32)
+    assert workers() == before + 1
+    source.drop()
+    sweep(poller)
+    deadline = time.monotonic() + 5.0
+    while workers() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert workers() == before
+
+
+def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> None:
+    from godot_livekit import LiveKitRemoteAudioTrack
+
+    room = new_object("LiveKitRoom")
+    room.get_local_participant()
+    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
+    stream = new_object("LiveKitAudioStream").from_track(track)  # stays silent: no SDK track
+    playback = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    gc.collect()  # py4godot's own wrapper of the return value lets go of its count
+    stream.attach_playback(playback)
+    assert playback.reference_count() == 2  # the game's variable and the stream's
+    playback_id = playback.instance_id
+    playback.drop()
+    assert not is_freed(playback_id)  # the stream still pushes into it
+    stream.close()
+    assert is_freed(playback_id)
+
+
+def test_room_made_objects_live_while_the_room_lists_them(poller: Any) -> None:
+    from godot_livekit import LiveKitRemoteParticipant
+
+    room = new_object("LiveKitRoom")
+    room.get_local_participant()
+    registry = room.script_instance._lk_registry
+    core_participant = LiveKitRemoteParticipant()
+    participant = gd_var(registry.wrapper_for(core_participant))
+    participant_id = participant.instance_id
+    participant.drop()
+    sweep(poller)
+    assert not is_freed(participant_id)  # still in the room: the same object next time
+    held_again = gd_var(registry.wrapper_for(core_participant))
+    assert held_again.instance_id == participant_id
+    registry.release(core_participant)  # left the room, but the game holds it
+    assert not is_freed(participant_id)
+    held_again.drop()
+    sweep(poller)
+    assert is_freed(participant_id)
+
+
+def test_poller_prints_core_errors(poller: Any) -> None:
+    import logging
+
+    errors = len(functions.standin_errors())
+    logging.getLogger("godot_livekit.video_stream").error("decoder went away")
+    poller._process(1 / 60)
+    assert any("decoder went away" in e for e in functions.standin_errors()[errors:])
+
+
+def test_is_available_probe_names_the_import_error(monkeypatch: Any) -> None:
+    probe = new_object("LiveKitProbe")
+    assert probe.import_error() == ""
+    path = "res://addons/godot_livekit/LiveKitRoom.py"
+    addon_env.load_script("LiveKitRoom")  # the good one stays cached for the other tests
+    monkeypatch.delitem(resource_loader._cache, path)  # Godot loads it afresh
+    for name in [m for m in sys.modules if m == "godot_livekit" or m.startswith("godot_livekit.")]:
+        monkeypatch.setitem(sys.modules, name, sys.modules[name])
+    monkeypatch.setitem(sys.modules, "godot_livekit", None)  # the core cannot be imported
+    monkeypatch.setitem(sys.modules, "addons.godot_livekit.LiveKitRoom", None)
+    engine_errors = len(functions.standin_engine_errors())
+    script = resource_loader.ResourceLoader.instance().load(path)
+    assert script is not None and script.get_instance_base_type() == ""
+    assert any("godot_livekit" in e for e in functions.standin_engine_errors()[engine_errors:])
+    reason = probe.import_error()
+    assert reason.startswith("cannot import godot_livekit in py4godot's Python")

@@ -1,0 +1,415 @@
+"""The py4godot stand-in is as unkind as py4godot 4.7-alpha21 (tests/py4godot_standin/FACTS.md).
+
+Each test pins one behaviour of py4godot (or of Godot underneath it) that the addon has to live
+with; a stand-in made kinder -- e.g. an ``Array.__getitem__`` that returns the element, a
+``from_memory_view`` that releases its buffer, a ``@property`` that GDScript can reach without
+a registered declaration -- fails here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import addon_env  # noqa: F401 - sets up sys.path before py4godot imports
+import numpy as np
+import pytest
+from addon_env import GD, gd_list, gd_new, is_freed, no_standin_crashes
+from py4godot import _engine, functions
+from py4godot.classes import core
+from py4godot.classes.AudioEffectCapture import AudioEffectCapture
+from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
+from py4godot.classes.AudioStreamPlayer3D import AudioStreamPlayer3D
+from py4godot.classes.ClassDB import ClassDB
+from py4godot.classes.core import Array, Dictionary, PackedByteArray, PackedFloat32Array
+from py4godot.classes.Image import Format, Image
+from py4godot.classes.ImageTexture import ImageTexture
+from py4godot.classes.Object import object_call
+from py4godot.classes.RefCounted import RefCounted
+from py4godot.classes.ResourceLoader import ResourceLoader
+from py4godot.core.variant4 import cast_helpers
+from py4godot.pluginscript_api.utils import annotations, forward_print
+from py4godot.script_extension import script_extension_helpers
+
+_ = no_standin_crashes
+
+
+@contextlib.contextmanager
+def expect_crash(fragment: str) -> Iterator[None]:
+    """The block does something a real py4godot process crashes on (recorded, then cleared)."""
+    before = len(_engine.crashes)
+    with contextlib.suppress(_engine.StandinCrash):
+        yield
+    gc.collect()
+    crashes = _engine.crashes[before:]
+    assert any(fragment in text for text in crashes), f"no crash with {fragment!r}: {crashes}"
+    del _engine.crashes[before:]
+
+
+def load_temp_script(root: Path, class_name: str, source: str, monkeypatch: Any) -> Any:
+    """A script file under a temporary project root, loaded the way py4godot loads one."""
+    (root / "probe").mkdir(exist_ok=True)
+    (root / "probe" / f"{class_name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.setattr(annotations, "standin_project_root", str(root))
+    monkeypatch.delitem(sys.modules, f"probe.{class_name}", raising=False)
+    return ResourceLoader.instance().load(f"res://probe/{class_name}.py")
+
+
+def instance_of(script: Any) -> GD:
+    handle = GD(ClassDB.new().instantiate(script.get_instance_base_type() or "RefCounted"))
+    object_call(handle.engine_object, "set_script", [core.to_godot(script)])
+    return handle
+
+
+# --- containers (generate_py_classes.py) -----------------------------------------------------
+
+
+def test_array_items_and_iteration_are_none_only_get_works() -> None:
+    array = Array.from_list(["a", 2])
+    assert array[0] is None and array[1] is None
+    assert list(array) == [None, None] and array.to_list() == [None, None]
+    assert (array.get(0), array.get(1), array.size(), len(array)) == ("a", 2, 2, 2)
+    with pytest.raises(IndexError):
+        array[2]
+
+
+def test_dictionary_missing_key_raises_and_it_cannot_be_iterated() -> None:
+    dictionary = Dictionary.new0()
+    dictionary["a"] = 1
+    assert dictionary["a"] == 1 and dictionary.get("a") == 1 and dictionary.get("b", 7) == 7
+    with pytest.raises(KeyError):
+        dictionary["b"]
+    with pytest.raises(KeyError):
+        list(dictionary)
+    with pytest.raises(KeyError):
+        "a" in dictionary  # noqa: B015 - the membership test itself raises
+    keys = dictionary.keys()
+    assert isinstance(keys, Array) and keys[0] is None and keys.get(0) == "a"
+
+
+def test_values_going_to_godot_by_type_name_only() -> None:
+    dictionary = Dictionary.new0()
+    for value in ({"a": 1}, [1], b"x", np.float32(1.0)):
+        with expect_crash("read a Python"):
+            dictionary["k"] = value
+    with pytest.raises(ValueError, match="Unsupported type"):
+        Array.new0().push_back({"a": 1})
+
+
+# --- packed arrays (generate_classes_cpp.py) -------------------------------------------------
+
+
+def test_from_memory_view_never_releases_what_it_acquired() -> None:
+    source = np.arange(64, dtype=np.uint8)
+    alive = weakref.ref(source)
+    PackedByteArray.from_memory_view(source)
+    del source
+    gc.collect()
+    assert alive() is not None  # PyObject_GetBuffer without PyBuffer_Release: pinned forever
+    view = memoryview(b"abcd")
+    PackedByteArray.from_memory_view(view)
+    with pytest.raises(BufferError):
+        view.release()
+
+
+def test_from_memory_view_copies_element_count_bytes() -> None:
+    samples = np.arange(1, 9, dtype=np.float32)
+    packed = PackedFloat32Array.from_memory_view(samples)
+    copied = np.frombuffer(packed.get_memory_view(), np.float32)
+    assert packed.size() == 8 and copied[:2].tolist() == [1.0, 2.0]  # 8 bytes = 2 floats
+    assert not np.array_equal(copied, samples)
+    errors = len(functions.standin_engine_errors())
+    PackedByteArray.from_memory_view(b"")
+    assert len(functions.standin_engine_errors()) == errors + 1  # operator_index(0) on empty
+
+
+def test_get_memory_view_is_copy_on_write_and_owns_nothing() -> None:
+    data = PackedByteArray.new0()
+    data.resize(8)
+    np.frombuffer(data.get_memory_view(), np.uint8)[:] = 1
+    image = Image.create_from_data(2, 1, False, Format.FORMAT_RGBA8, data)
+    copies = core.standin_cow_copies
+    np.frombuffer(data.get_memory_view(), np.uint8)[0] = 200  # shared with the Image
+    assert core.standin_cow_copies == copies + 1
+    assert image.get_data()[0] == 1  # the Image kept the old bytes
+    view = np.frombuffer(data.get_memory_view(), np.uint8)
+    del data
+    gc.collect()
+    assert view[0] == core.FREED  # the view points into freed memory
+    errors = len(functions.standin_engine_errors())
+    assert len(PackedByteArray.new0().get_memory_view()) == 0
+    assert len(functions.standin_engine_errors()) == errors + 1
+
+
+# --- properties and script loading (annotations.pyx, PyScriptExtension.cpp) ---------------------
+
+PROPERTY_SCRIPT = """
+from py4godot.classes import gdclass
+from py4godot.classes.RefCounted import RefCounted
+from py4godot.signals import signal
+
+writes = []
+
+
+class Declared:
+    declared: bool = True
+
+
+class {name}(Declared, RefCounted):
+    changed = signal()
+    plain_count: int = 3
+    same_class: bool = True
+
+    def __init__(self):
+        super().__init__()
+        self._declared = False
+        self._hidden = 1
+
+    @property
+    def declared(self):
+        return self._declared
+
+    @declared.setter
+    def declared(self, value):
+        writes.append((value, type(self.__dict__.get("changed")).__name__, self._ptr.godot_owner))
+        self._declared = value
+
+    @property
+    def same_class(self):
+        return True
+
+    @property
+    def hidden(self):
+        return self._hidden
+
+
+{name} = gdclass({name})
+"""
+
+
+def test_only_declared_properties_reach_gdscript(tmp_path: Path, monkeypatch: Any) -> None:
+    script = load_temp_script(tmp_path, "Props", PROPERTY_SCRIPT.format(name="Props"), monkeypatch)
+    registered = {name: default for name, _, default in script.standin_registered_properties()}
+    # an annotation in another class of the MRO than the @property: registered, default True;
+    # a plain annotated attribute: registered; an annotation with its @property in the same
+    # class, and a bare @property: not Godot properties.
+    assert registered == {"declared": True, "plain_count": 3}
+    handle = instance_of(script)
+    module = sys.modules["probe.Props"]
+    # the default was written with setattr at creation: before signals and the engine object
+    assert module.writes == [(True, "NoneType", None)]
+    errors = len(functions.standin_engine_errors())
+    assert handle.get("declared") is True and handle.get("plain_count") == 3
+    handle.set("declared", False)
+    assert handle.get("declared") is False
+    assert handle.get("hidden") is None and handle.get("same_class") is None
+    assert handle.get("PLAIN") is None
+    assert len(functions.standin_engine_errors()) == errors + 3
+
+
+def test_exec_class_swallows_an_import_error(tmp_path: Path, monkeypatch: Any) -> None:
+    errors = len(functions.standin_engine_errors())
+    source = (
+        "import godot_livekit_missing_dependency\n"
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "@gdclass\nclass Broken(RefCounted):\n    pass\n"
+    )
+    script = load_temp_script(tmp_path, "Broken", source, monkeypatch)
+    assert script is not None and script.is_valid() and script.can_instantiate()
+    assert script.get_instance_base_type() == ""  # the only sign that loading failed
+    assert any("ModuleNotFoundError" in e for e in functions.standin_engine_errors()[errors:])
+    assert ResourceLoader.instance().exists("res://probe/DoesNotExist.py")  # any .py "exists"
+
+
+def test_signal_name_comes_from_the_source_line(tmp_path: Path, monkeypatch: Any) -> None:
+    source = (
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "from py4godot.signals import signal\n"
+        "@gdclass\nclass Sig(RefCounted):\n"
+        "    first = 1; second = signal()\n"
+        "    third = signal(\n        []\n    )\n"
+    )
+    script = load_temp_script(tmp_path, "Sig", source, monkeypatch)
+    names = [entry.get("name") for entry in gd_list(script.get_script_signal_list())]
+    assert names == ["first", "third"]
+
+
+def test_connect_to_any_signal_name_succeeds_silently(tmp_path: Path, monkeypatch: Any) -> None:
+    source = (
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "@gdclass\nclass Quiet(RefCounted):\n    pass\n"
+    )
+    handle = instance_of(load_temp_script(tmp_path, "Quiet", source, monkeypatch))
+    errors = len(functions.standin_engine_errors())
+    assert handle.connect("no_such_signal", lambda: None) == 0
+    assert functions.standin_engine_errors()[errors:] == []
+
+
+def test_returning_a_python_container_to_godot_crashes(tmp_path: Path, monkeypatch: Any) -> None:
+    source = (
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "@gdclass\nclass Ret(RefCounted):\n"
+        "    def as_dict(self):\n        return {'a': 1}\n"
+        "    def as_bytes(self):\n        return b'x'\n"
+    )
+    handle = instance_of(load_temp_script(tmp_path, "Ret", source, monkeypatch))
+    for method in ("as_dict", "as_bytes"):
+        with expect_crash("read a Python"):
+            getattr(handle, method)()
+
+
+# --- lifetimes and reference counts ------------------------------------------------------------
+
+
+def test_script_instances_are_never_freed(tmp_path: Path, monkeypatch: Any) -> None:
+    source = (
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "@gdclass\nclass Kept(RefCounted):\n    pass\n"
+    )
+    handle = instance_of(load_temp_script(tmp_path, "Kept", source, monkeypatch))
+    instance, instance_id = handle.script_instance, handle.instance_id
+    finalized: list[bool] = []
+    weakref.finalize(instance, finalized.append, True)
+    del instance
+    handle.drop()  # the last GDScript reference: Godot deletes the object
+    gc.collect()
+    assert is_freed(instance_id)
+    assert not finalized  # the Python side lives on in instantiated_classes
+    assert type(script_extension_helpers.instantiated_classes[-1]).__name__ == "Kept"
+
+
+def test_new_leaves_the_initial_reference_pending() -> None:
+    obj = RefCounted.new()
+    assert obj.get_reference_count() == 1
+    with _engine.held([core.to_godot(obj)]):  # e.g. a signal argument: init_ref
+        assert obj.get_reference_count() == 1  # the Variant took the pending count over
+    with expect_crash("freed"):  # ...and deleted the object when it let go
+        obj.get_reference_count()
+    obj.casted_from = 1  # its __del__ would touch the freed object once more
+    settled = RefCounted.new()
+    settled.init_ref()
+    with _engine.held([core.to_godot(settled)]):
+        assert settled.get_reference_count() == 2
+    assert settled.get_reference_count() == 1
+
+
+def test_a_wrapper_read_from_a_variant_destroys_what_it_never_owned() -> None:
+    held = gd_new("Image")  # a GDScript variable: count 1
+    dictionary = Dictionary.new0()
+    dictionary["image"] = held.godot_value
+    assert held.reference_count() == 2
+    wrapper = dictionary.get("image")
+    assert wrapper.casted_from is None
+    del wrapper
+    cast_helpers.clear_vals()
+    gc.collect()
+    assert held.reference_count() == 1  # released a count it never took
+    wrapper = dictionary.get("image")
+    dictionary.clear()
+    del wrapper
+    cast_helpers.clear_vals()
+    with expect_crash("freed"):  # deleted under the GDScript variable
+        held.reference_count()
+    held.__dict__["_slot"].engine = None
+
+
+def test_script_method_arguments_hold_no_reference(tmp_path: Path, monkeypatch: Any) -> None:
+    source = (
+        "from py4godot.classes import gdclass\n"
+        "from py4godot.classes.RefCounted import RefCounted\n"
+        "@gdclass\nclass Keeper(RefCounted):\n"
+        "    def keep(self, thing):\n        self.thing = thing\n"
+    )
+    keeper = instance_of(load_temp_script(tmp_path, "Keeper", source, monkeypatch))
+    thing = gd_new("Image")
+    keeper.keep(thing)
+    assert thing.reference_count() == 1 and keeper.script_instance.thing.casted_from == 1
+    thing.drop()
+    with expect_crash("freed"):
+        keeper.script_instance.thing.get_reference_count()
+
+
+# --- console output (forward_print.pyx) --------------------------------------------------------
+
+
+def test_print_and_stderr_go_to_the_console_not_the_error_list(monkeypatch: Any) -> None:
+    monkeypatch.setattr(sys, "stdout", sys.stdout)
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    forward_print.forward_print()
+    errors = len(functions.standin_errors())
+    before = len(functions.standin_messages)
+    print("hello")
+    print("oops", file=sys.stderr)
+    messages = functions.standin_messages[before:]
+    assert ("print", "hello") in messages and ("printerr", "oops") in messages
+    assert functions.standin_errors()[errors:] == []
+
+
+# --- engine classes (Godot behaviour the addon and its users meet) -----------------------------
+
+
+def test_image_keeps_the_buffer_and_texture_update_needs_the_same_size() -> None:
+    data = PackedByteArray.new0()
+    data.resize(16)
+    image = Image.create_from_data(2, 2, False, Format.FORMAT_RGBA8, data)
+    assert image.get_data()._buffer is data._buffer  # shared, not copied
+    texture = ImageTexture.create_from_image(image)
+    errors = len(functions.standin_engine_errors())
+    small = PackedByteArray.new0()
+    small.resize(4)
+    texture.update(Image.create_from_data(1, 1, False, Format.FORMAT_RGBA8, small))
+    assert len(functions.standin_engine_errors()) == errors + 1
+    image.set_data(3, 3, False, Format.FORMAT_RGBA8, data)  # wrong size: engine error
+    assert image.get_width() == 2 and len(functions.standin_engine_errors()) == errors + 2
+
+
+def test_generator_playback_pushes_all_or_nothing() -> None:
+    playback = AudioStreamGenerator.new().instantiate_playback()
+    assert playback.get_frames_available() == 32767  # 1 << nearest_shift(22050) - 1
+    too_many = core.PackedVector2Array._wrap(core._Buffer(np.zeros((40000, 2), np.float32)))
+    assert playback.push_buffer(too_many) is False and playback.standin_buffered() == 0
+
+
+def test_audio_effect_capture_returns_whole_requests_only() -> None:
+    capture = AudioEffectCapture.new()
+    capture.init_ref()
+    errors = len(functions.standin_engine_errors())
+    assert capture.get_frames_available() == 0  # not on a bus yet: engine error
+    assert len(functions.standin_engine_errors()) == errors + 1
+    capture.standin_instantiate(48000)  # 0.1 s at 48 kHz -> 8192 frames
+    assert capture.get_buffer_length_frames() == 8192
+    block = np.tile(np.float32([[0.5, -0.5]]), (512, 1))
+    capture.standin_process(block)
+    assert capture.get_frames_available() == 512 and capture.can_get_buffer(512)
+    assert capture.get_buffer(1024).size() == 0  # not enough: empty, no error
+    got = capture.get_buffer(256)
+    assert got.size() == 256 and got[0] == core.Vector2(0.5, -0.5)
+    for _ in range(20):
+        capture.standin_process(block)
+    assert capture.get_discarded_frames() > 0  # a block that does not fit is dropped whole
+
+
+def test_spatial_player_gives_a_playback_only_while_playing() -> None:
+    player = AudioStreamPlayer3D.new()
+    generator = AudioStreamGenerator.new()
+    generator.init_ref()
+    player.set_stream(generator)
+    errors = len(functions.standin_engine_errors())
+    assert player.get_stream_playback() is None
+    assert len(functions.standin_engine_errors()) == errors + 1
+    player.play()
+    assert player.is_playing() and player.get_stream_playback() is not None
+    player.set_position(core.Vector3(1, 2, 3))
+    assert player.get_position() == core.Vector3(1, 2, 3)
+    player.stop()
+    player.destroy()
