@@ -2,13 +2,13 @@
 
 Register it as an autoload (``*res://addons/godot_livekit/LiveKitPoller.py``; plugin.gd does
 it). Each ``_process``, on the main thread:
-1. prints the core's queued warnings and errors in Godot's console (bridge/logs.py);
-2. calls the core's ``pump_all()``: every room, video stream and screen capture whose
+1. calls the core's ``pump_all()``: every room, video stream and screen capture whose
    ``auto_poll`` is on, every audio stream with an attached playback and every track waiting
    for stats is polled, and the addon objects do their Godot work (signals, texture uploads)
    inside that same call;
-3. a few times per second, frees the LiveKit objects the game dropped (bridge/lifecycle.py):
-   rooms are disconnected, streams and captures closed, sources stopped.
+2. a few times per second, frees the LiveKit objects the game dropped (bridge/lifecycle.py):
+   rooms are disconnected, streams and captures closed, sources stopped;
+3. prints the core's queued warnings and errors in Godot's console (bridge/logs.py).
 It keeps running while the game is paused.
 """
 
@@ -32,7 +32,6 @@ class LiveKitPoller(Node):
 
     @guard()
     def _process(self, delta: float) -> None:
-        logs.drain()
         pump_all()
         lifecycle.sweep_due()
         logs.drain()

@@ -7,13 +7,14 @@ compared exactly. The LiveKitPoller autoload's ``_process`` pumps the capture ea
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
-import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
+import addon_env
 import numpy as np
 import pytest
-from addon_env import GD, gd_value, new_object
+from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
 from py4godot import functions
 from py4godot.classes.core import Array, Dictionary
 from xvfb import SCREEN_H, SCREEN_W, XClient, Xvfb, pattern_image, start_xvfb
@@ -21,6 +22,7 @@ from xvfb import SCREEN_H, SCREEN_W, XClient, Xvfb, pattern_image, start_xvfb
 from godot_livekit.signals import activity_counter, wait_for_activity
 
 FRAME_WAIT = 10.0
+_ = no_standin_crashes
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +51,22 @@ def test_window_capture_as_texture_and_image(display: Xvfb) -> None:
         capture = new_object("LiveKitScreenCapture")
         monitors = capture.get_monitors()
         assert isinstance(monitors, Array) and monitors.size() == 1
-        assert (monitors[0]["width"], monitors[0]["height"]) == (SCREEN_W, SCREEN_H)
-        windows = [w for w in capture.get_windows().to_list() if w["id"] == window]
+        (monitor,) = [gd_dict(m) for m in gd_list(monitors)]
+        assert (monitor["width"], monitor["height"]) == (SCREEN_W, SCREEN_H)
+        windows = [w for w in gd_list(capture.get_windows()) if gd_dict(w)["id"] == window]
         assert len(windows) == 1 and isinstance(windows[0], Dictionary)
-        assert capture.check_permissions()["status"] == capture.script_instance.PERMISSION_OK
+        assert gd_dict(capture.check_permissions())["status"] == 0  # PERMISSION_OK
 
-        assert capture.create_for_window(windows[0]) == capture
+        # the window's dictionary as GDScript would write it: every key the reference names
+        described = gd_dict(windows[0])
+        assert capture.create_for_window(gd_dictionary(**described)) == capture
         shot = capture.screenshot()
         assert isinstance(shot, GD)
         np.testing.assert_array_equal(pixels_of(shot), pattern_image())
 
         frames: list[int] = []
         capture.connect("frame_received", lambda: frames.append(1))
+        assert capture.get("auto_poll") is True
         capture.start()
         poller = new_object("LiveKitPoller")
         deadline = time.monotonic() + FRAME_WAIT
@@ -73,15 +79,47 @@ def test_window_capture_as_texture_and_image(display: Xvfb) -> None:
 
         texture, image = capture.get_texture(), capture.get_image()
         assert (texture.get_width(), texture.get_height()) == (160, 120)
-        np.testing.assert_array_equal(pixels_of(gd_value(texture.get_image())), pattern_image())
+        np.testing.assert_array_equal(pixels_of(texture.get_image()), pattern_image())
         np.testing.assert_array_equal(pixels_of(image), pattern_image())
         assert texture.engine_object.standin_updates >= 2  # one texture, updated per frame
 
         source = new_object("LiveKitVideoSource").create(160, 120)
         source.capture_frame(image, 0, 0)  # share the screen: the Image feeds a video source
         source.close()
+        capture.set("auto_poll", False)  # polled by hand from here on
+        assert capture.get_auto_poll() is False
+        seen = len(frames)
+        for _ in range(10):
+            poller._process(1 / 60)
+        assert len(frames) == seen
         capture.close()
-        assert not capture.poll()
+        assert not capture.poll() and capture.get_texture() is None
     finally:
         client.close()
     assert functions.standin_errors()[errors_before:] == []
+
+
+def test_monitor_capture_from_a_gdscript_dictionary_and_a_dropped_capture(display: Xvfb) -> None:
+    from addons.godot_livekit.bridge import lifecycle
+
+    def capture_threads() -> int:
+        return sum(t.name.startswith("LiveKitScreenCapture") for t in threading.enumerate())
+
+    threads = capture_threads()
+    poller = new_object("LiveKitPoller")
+    capture = new_object("LiveKitScreenCapture")
+    (monitor,) = [gd_dict(m) for m in gd_list(capture.get_monitors())]
+    assert capture.create_for_monitor(gd_dictionary(**monitor)) == capture
+    shot = capture.screenshot()
+    assert (shot.get_width(), shot.get_height()) == (SCREEN_W, SCREEN_H)
+    capture.start()
+    assert capture_threads() > threads
+    capture_id = capture.instance_id
+    capture.drop()  # the game lets go without close(): the poller stops and frees it
+    lifecycle._last_sweep = 0.0
+    poller._process(1 / 60)
+    assert addon_env.is_freed(capture_id)
+    deadline = time.monotonic() + FRAME_WAIT
+    while capture_threads() > threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert capture_threads() == threads

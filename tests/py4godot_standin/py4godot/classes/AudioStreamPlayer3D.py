@@ -1,5 +1,6 @@
 # Mirrors py4godot/classes/AudioStreamPlayer3D.py at 4.7-alpha21 (generated). Engine behaviour
-# (Godot scene/3d/audio_stream_player_3d.cpp, scene/audio/audio_stream_player_internal.cpp):
+# (Godot scene/3d/audio_stream_player_3d.cpp, scene/audio/audio_stream_player_internal.cpp
+# AudioStreamPlayerInternal::get_stream_playback, read at godotengine/godot master):
 # a Node3D (not reference counted); play() instantiates a playback of its stream;
 # get_stream_playback() is an engine error returning null unless it is playing
 # ("Player is inactive. Call play() before requesting get_stream_playback()."); stop() drops the
