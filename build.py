@@ -100,6 +100,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         (
             Option("--minutes", type=float, default=10.0, help="length (default 10)"),
             Option("--interval", type=float, default=60.0, help="seconds between reports"),
+            Option("--addon", forward=False, action="store_true", help="through the addon"),
         ),
         extra="passed to the soak tool",
     ),

@@ -77,15 +77,15 @@ def new_object(class_name: str) -> GD:
     script = load_script(class_name)
     assert script is not None, f"cannot load {class_name}.py"
     base = script.get_instance_base_type()
-    assert base and ClassDB.new().can_instantiate(base), f"{class_name}.py: base {base!r}"
-    handle = GD(ClassDB.new().instantiate(base))
+    assert base and ClassDB.instance().can_instantiate(base), f"{class_name}.py: base {base!r}"
+    handle = GD(ClassDB.instance().instantiate(base))
     object_call(handle.engine_object, "set_script", [to_godot(script)])
     return handle
 
 
 def gd_new(class_name: str) -> GD:
     """``var x = ClassName.new()`` in GDScript, for an engine class."""
-    return GD(ClassDB.new().instantiate(class_name))
+    return GD(ClassDB.instance().instantiate(class_name))
 
 
 def gd_var(value: Any) -> GD:

@@ -444,6 +444,42 @@ def test_livekit_scripts_exist() -> None:
         ), f"{res} has no class {class_name} (py4godot needs class name == file name)"
 
 
+def gd_function_body(path: Path, name: str) -> str:
+    """The text of ``func name(...)`` up to the next top-level declaration."""
+    text = path.read_text(encoding="utf-8")
+    match = re.search(rf"^(static )?func {name}\(.*?(?=^\S)", text + "\n~", re.M | re.S)
+    assert match, f"{rel(path)} has no func {name}"
+    return match.group(0)
+
+
+def test_availability_sees_a_script_py4godot_loaded_without_its_class() -> None:
+    """py4godot swallows a failing import and still loads the script (base type ""): the
+    façade must check the base type and ask the probe script for the reason."""
+    body = gd_function_body(LIVEKIT_GD, "unavailable_reason")
+    assert "get_instance_base_type().is_empty()" in body and "_import_error()" in body
+    probe = res_to_path(livekit_script_paths()["PROBE_SCRIPT"])
+    assert "def import_error(self)" in probe.read_text(encoding="utf-8")
+    imports = [
+        node
+        for node in ast.parse(probe.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    modules = {n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in imports}
+    assert all(m in {"__future__", "importlib", "sys"} or m.startswith("py4godot") for m in modules)
+
+
+def test_dev_tools_run_the_installed_package_with_py4godots_python() -> None:
+    dev_tools = ADDON / "dev_tools.gd"
+    text = dev_tools.read_text(encoding="utf-8")
+    assert "build.py" not in text and "cpython-" in text and "python/bin/python3" in text
+    consts = gd_consts(dev_tools)
+    for name in ("DEVSERVER_MODULE", "TOKENS_MODULE"):
+        module = unquote(consts[name])
+        source = REPO / "python" / (module.replace(".", "/") + ".py")
+        assert source.is_file(), f"{module} is not in the package"
+        assert '__name__ == "__main__"' in source.read_text(encoding="utf-8")
+
+
 def test_livekit_enum_constants_match_reference() -> None:
     consts = gd_consts(LIVEKIT_GD)
     expected: dict[str, int] = {}

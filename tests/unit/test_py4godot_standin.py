@@ -61,7 +61,7 @@ def load_temp_script(root: Path, class_name: str, source: str, monkeypatch: Any)
 
 
 def instance_of(script: Any) -> GD:
-    handle = GD(ClassDB.new().instantiate(script.get_instance_base_type() or "RefCounted"))
+    handle = GD(ClassDB.instance().instantiate(script.get_instance_base_type() or "RefCounted"))
     object_call(handle.engine_object, "set_script", [core.to_godot(script)])
     return handle
 

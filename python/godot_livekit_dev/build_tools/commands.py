@@ -56,9 +56,11 @@ def bench(call: Invocation) -> int:
 
 
 def soak(call: Invocation) -> int:
-    """`soak`: a long audio/video/data/RPC session with an embedded server, in a namespace."""
+    """`soak`: a long audio/video/data/RPC session with an embedded server, in a namespace
+    (``--addon``: through the addon's Godot classes on the py4godot stand-in)."""
     environment.setup()
-    netns.exec_in_netns(venv_module_command("godot_livekit_dev.soak", call.forwarded))
+    module = "godot_livekit_dev.addon_soak" if call.args.addon else "godot_livekit_dev.soak"
+    netns.exec_in_netns(venv_module_command(module, call.forwarded))
 
 
 def run_lint(_call: Invocation) -> int:

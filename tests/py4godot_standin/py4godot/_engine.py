@@ -35,6 +35,9 @@ def crash(text: str) -> StandinCrash:
     return StandinCrash(text)
 
 
+_IDENTITY = ("instance_id", "class_name", "ref_counted", "refcount", "refcount_init", "alive")
+
+
 class EngineObject:
     """One engine-side object: its class, reference counts, script instance, signal
     connections and whatever engine state its class keeps (attributes set by the classes)."""
@@ -88,6 +91,9 @@ class EngineObject:
         release = getattr(self, "standin_release", None)
         if release is not None:
             release()
+        for name in list(vars(self)):  # the object's memory is gone (its class's state too)
+            if name not in _IDENTITY:
+                delattr(self, name)
 
     # -- signals (core/object/object.cpp) -----------------------------------------------------
 

@@ -10,12 +10,22 @@ from typing import Any
 from py4godot.classes.Object import Object, _construct, _native_classes, register_native
 from py4godot.utils.functools import native_method
 
+_singleton: ClassDB | None = None
+
 
 @register_native
 class ClassDB(Object):
     @staticmethod
     def get_type() -> str:
         return "ClassDB"
+
+    @staticmethod
+    def instance() -> ClassDB:
+        """The engine singleton (py4godot's generated singleton accessor)."""
+        global _singleton
+        if _singleton is None:
+            _singleton = ClassDB.new()
+        return _singleton
 
     @native_method
     def can_instantiate(self, class_: str) -> bool:
