@@ -200,7 +200,7 @@ def test_room_made_objects_survive_signals_and_are_one_object_each() -> None:
     """A room-made Godot object holds one reference of the addon's: a Variant taking it (a
     signal argument) and letting go must not delete it (the pending-initial-count trap)."""
     handle = new_object("LiveKitRoom")
-    handle.get_local_participant()  # makes the core room and its registry
+    handle.get_connection_state()  # the first call makes the core room and its registry
     registry = handle.script_instance._lk_registry
     from godot_livekit import LiveKitRemoteParticipant
 

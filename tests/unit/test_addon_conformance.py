@@ -21,7 +21,6 @@ import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import pytest
 from addon_env import (
     ADDON_DIR,
-    GD,
     gd_list,
     gd_new,
     gd_var,

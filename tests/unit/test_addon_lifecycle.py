@@ -39,20 +39,24 @@ def sweep(poller: Any) -> None:
 
 
 def test_a_dropped_room_is_freed_with_its_objects(poller: Any) -> None:
+    from godot_livekit import LiveKitRemoteParticipant
+
     room = new_object("LiveKitRoom")
-    local = room.get_local_participant()
+    room.get_connection_state()  # the first call makes the core room
     core = room.script_instance._lk_core
-    room_id, local_id = room.instance_id, local.instance_id
+    registry = room.script_instance._lk_registry
+    participant = gd_var(registry.wrapper_for(LiveKitRemoteParticipant()))
+    room_id, participant_id = room.instance_id, participant.instance_id
     sweep(poller)
     assert not is_freed(room_id)  # the game still holds it
     room.drop()
     sweep(poller)
     assert is_freed(room_id)
-    assert not is_freed(local_id)  # the game still holds the local participant: kept, stale
-    assert local.get_identity() == ""
-    local.drop()
+    assert not is_freed(participant_id)  # the game still holds the participant: kept, stale
+    assert participant.get_identity() == ""
+    participant.drop()
     sweep(poller)
-    assert is_freed(local_id)
+    assert is_freed(participant_id)
     assert core.get_connection_state() == core.STATE_DISCONNECTED
 
 
@@ -87,7 +91,7 @@ def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> N
     from godot_livekit import LiveKitRemoteAudioTrack
 
     room = new_object("LiveKitRoom")
-    room.get_local_participant()
+    room.get_connection_state()  # the first call makes the core room
     track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
     stream = new_object("LiveKitAudioStream").from_track(track)  # stays silent: no SDK track
     playback = gd_var(AudioStreamGenerator.new().instantiate_playback())
@@ -105,7 +109,7 @@ def test_room_made_objects_live_while_the_room_lists_them(poller: Any) -> None:
     from godot_livekit import LiveKitRemoteParticipant
 
     room = new_object("LiveKitRoom")
-    room.get_local_participant()
+    room.get_connection_state()  # the first call makes the core room
     registry = room.script_instance._lk_registry
     core_participant = LiveKitRemoteParticipant()
     participant = gd_var(registry.wrapper_for(core_participant))
