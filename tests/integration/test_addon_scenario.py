@@ -99,9 +99,14 @@ class Scene:
                 )
             wait_for_activity(seen, min(remaining, FRAME))
 
-    def wait_event(self, label: str, name: str, timeout: float = CONNECT_WAIT) -> tuple[Any, ...]:
-        count = len(self.args_of(label, name))
-        self.run_until(lambda: len(self.args_of(label, name)) > count, timeout, f"{label}: {name}")
+    def count(self, label: str, name: str) -> int:
+        return len(self.args_of(label, name))
+
+    def wait_event(
+        self, label: str, name: str, timeout: float = CONNECT_WAIT, after: int = 0
+    ) -> tuple[Any, ...]:
+        """The arguments of the newest ``name`` event once more than ``after`` arrived."""
+        self.run_until(lambda: self.count(label, name) > after, timeout, f"{label}: {name}")
         return self.args_of(label, name)[-1]
 
 
@@ -300,10 +305,11 @@ def test_two_rooms_options_properties_data_video_and_audio(livekit_server, make_
 
     # -- unsubscribe and resubscribe ----------------------------------------------------------
     remote_audio = gd_dict(alice_at_bob.get_track_publications())[audio_publication.get_sid()]
+    subscribed = scene.count("bob", "track_subscribed")
     remote_audio.set_subscribed(False)
     scene.wait_event("bob", "track_unsubscribed")
     remote_audio.set_subscribed(True)
-    scene.wait_event("bob", "track_subscribed")
+    scene.wait_event("bob", "track_subscribed", after=subscribed)
 
     # -- bob leaves: alice sees the same participant object go, then stale --------------------
     for each in listener.streams.values():
@@ -388,9 +394,10 @@ def test_a_dropped_room_and_stream_are_closed_by_the_poller(livekit_server, make
     scene.wait_event("alice", "participant_disconnected")
 
     # a new room afterwards works as usual
+    joined = scene.count("alice", "participant_connected")
     carol = scene.room("carol")
     connect(scene, "carol", carol, livekit_server.url, make_token("carol"), gd_dictionary())
-    scene.wait_event("alice", "participant_connected")
+    scene.wait_event("alice", "participant_connected", after=joined)
     for room, label in ((alice, "alice"), (carol, "carol")):
         room.disconnect_from_room()
         scene.wait_event(label, "disconnected")

@@ -269,3 +269,31 @@ def test_core_log_records_reach_godot_from_the_main_thread_errors_as_errors() ->
     assert warning.endswith("livekit: ice restart")
     assert lifecycle.held_count() >= 0
     assert gd_dict(gd_dictionary(a=1)) == {"a": 1}
+
+
+def test_a_core_signal_the_godot_class_does_not_declare_is_not_forwarded() -> None:
+    """The core grows signals before the addon declares them (e.g. active speakers): binding
+    must not break emission of the others."""
+    from godot_livekit.signals import signal
+
+    class GrownCore:
+        connected = signal()
+        grown_later = signal("things")
+
+        def get_local_participant(self) -> None:
+            return None
+
+    room = new_object("LiveKitRoom")
+    room.get_connection_state()
+    wrapper = room.script_instance
+    core = GrownCore()
+    wrapper._lk_bind(core)
+    seen: list[int] = []
+    room.connect("connected", lambda: seen.append(1))
+    logs.install()
+    logs.drain()
+    errors = len(functions.standin_errors())
+    core.grown_later.emit([1, 2])
+    core.connected.emit()
+    logs.drain()
+    assert seen == [1] and functions.standin_errors()[errors:] == []

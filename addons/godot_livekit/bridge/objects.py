@@ -105,12 +105,15 @@ class Wrapper:
         return None
 
     def _lk_bind(self, core: Any, registry: Registry | None = None) -> None:
-        """Attach the core object and forward each core signal this class declares too."""
+        """Attach the core object and forward each core signal this class declares too
+        (a core signal the Godot class does not declare is not forwarded)."""
         self._lk_unbind()
         self._lk_core = core
         self._lk_registry = registry if registry is not None else DETACHED
         self._lk_slots = []
         for name in declared_signals(type(core)):
+            if not _declares(type(self), name):
+                continue
             handler = functools.partial(self._lk_on_core_signal, name)
             getattr(core, name).connect(handler)
             self._lk_slots.append((getattr(core, name), handler))
@@ -151,6 +154,12 @@ class Wrapper:
             if name.startswith("_lk_") and name != "_lk_held":
                 delattr(self, name)
         self._lk_freed = True
+
+
+def _declares(cls: type, name: str) -> bool:
+    """Whether the Godot class declares a signal ``name`` (``name = signal(...)`` leaves a
+    class attribute; py4godot makes the instance's signal object from it)."""
+    return any(name in vars(klass) for klass in cls.__mro__ if klass.__module__ != "builtins")
 
 
 adopted: dict[int, Wrapper] = {}
