@@ -17,16 +17,18 @@ LiveKitAudioStream attached to a playback that a mixer drains in real time. Ever
 
 After ``--settle`` seconds of media it starts tracemalloc, runs ``--warmup`` seconds of the same
 activity (so the working set exists under tracing), takes the baseline and reports, every
-``--interval`` seconds and at the end: traced Python heap, RSS, frames shown, audio pushed,
-churn cycles, objects the addon holds, py4godot script instances (py4godot never frees them)
-and Godot objects alive (the stand-in's ObjectDB). The exit code is 1 when the
-least-squares trend of the heap or RSS over the run exceeds ``--max-heap-mb`` /
-``--max-rss-mb`` (single samples move by a frame buffer or two) or media stopped.
+``--interval`` seconds and at the end: traced Python heap, RSS (after ``malloc_trim``), frames
+shown, audio pushed, churn cycles, objects the addon holds, py4godot script instances
+(py4godot never frees them) and Godot objects alive (the stand-in's ObjectDB). The exit
+code is 1 when the least-squares trend of the heap or RSS over the run exceeds
+``--max-heap-mb`` / ``--max-rss-mb`` (single samples move by a frame buffer or two) or
+media stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import logging
 import os
@@ -70,7 +72,17 @@ def _addon_env() -> Any:
     return addon_env
 
 
+def _trim() -> None:
+    """Hand memory glibc keeps for reuse back to the OS (Linux), so RSS shows what is in use:
+    720p frames are 3.6 MB allocations that come and go."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def rss_mb() -> float:
+    _trim()
     try:
         with open("/proc/self/status", encoding="ascii") as status:
             for line in status:
@@ -271,22 +283,26 @@ class Activity:
         self.args, self.frame, self.publisher, self.churn = args, frame, publisher, churn
 
     def run(self, seconds: float, tick: Callable[[float], None] | None = None) -> None:
-        """Run for ``seconds``; ``tick(elapsed)`` every ``--interval`` seconds."""
+        """Run for ``seconds``; ``tick(elapsed)`` about every ``--interval`` seconds, always
+        just before a churn cycle starts, so every sample sees the same working set (one
+        video stream well into its life: heap samples otherwise jump by whole 3.6 MB
+        frame buffers)."""
         started = time.monotonic()
-        next_tick = started + self.args.interval
+        cycles_per_tick = max(1, round(self.args.interval / self.args.churn_every))
+        cycles = 0
         next_churn = next_data = started
         while (now := time.monotonic()) < started + seconds:
             if now >= next_churn:
+                if tick is not None and cycles and cycles % cycles_per_tick == 0:
+                    tick(now - started)
                 self.churn.start_cycle()
+                cycles += 1
                 next_churn += self.args.churn_every
             if now >= next_data:
                 local = self.publisher.get_local_participant()
                 local.publish_data(b"x" * 1000, True, [], "soak")
                 next_data += 1.0
             self.frame(self.churn.step)
-            if tick is not None and now >= next_tick:
-                tick(now - started)
-                next_tick += self.args.interval
 
 
 def _measure(
@@ -412,7 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m godot_livekit_dev.addon_soak", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--minutes", type=float, default=10.0, help="measured length (default 10)")
-    parser.add_argument("--interval", type=float, default=60.0, help="seconds between reports")
+    parser.add_argument(
+        "--interval", type=float, default=60.0, help="seconds between reports (whole churn cycles)"
+    )
     parser.add_argument("--churn-every", type=float, default=20.0, help="seconds per churn cycle")
     parser.add_argument("--settle", type=float, default=10.0, help="media seconds before tracing")
     parser.add_argument(
