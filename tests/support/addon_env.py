@@ -223,7 +223,12 @@ def is_freed(instance_id: int) -> bool:
 
 @pytest.fixture(autouse=True)
 def no_standin_crashes() -> Iterator[None]:
-    """Fail a test during which something happened that crashes a real py4godot process."""
+    """Fail a test during which something happened that crashes a real py4godot process.
+    (Also starts the test with an empty log queue: records other tests logged are not
+    this test's.)"""
+    from addons.godot_livekit.bridge import logs
+
+    logs.drain_silently()
     before = len(_engine.crashes)
     yield
     gc.collect()

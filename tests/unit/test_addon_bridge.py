@@ -245,11 +245,16 @@ def test_frame_cryptor_identity_uses_public_getters() -> None:
 # --- logs --------------------------------------------------------------------------------------
 
 
-def test_core_log_records_reach_godot_from_the_main_thread_errors_as_errors() -> None:
+def test_core_log_records_reach_godot_from_the_main_thread_errors_as_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     logs.install()
     logs.drain()
     core_logger = logging.getLogger("godot_livekit.room")
     sdk_logger = logging.getLogger("livekit")
+    for logger in (core_logger, sdk_logger, logging.getLogger("godot_livekit")):
+        monkeypatch.setattr(logger, "level", logging.NOTSET)  # other tests may have set one
+        monkeypatch.setattr(logger, "disabled", False)
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlc2lnbmF0dXJl"
     worker = threading.Thread(
         target=lambda: (

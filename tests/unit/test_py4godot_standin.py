@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import sys
+import types
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -343,15 +344,16 @@ def test_script_method_arguments_hold_no_reference(tmp_path: Path, monkeypatch: 
 
 
 def test_print_and_stderr_go_to_the_console_not_the_error_list(monkeypatch: Any) -> None:
-    monkeypatch.setattr(sys, "stdout", sys.stdout)
-    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    streams = types.SimpleNamespace(stdout=None, stderr=None)
+    monkeypatch.setattr(forward_print, "sys", streams)  # not the test run's own streams
     forward_print.forward_print()
     errors = len(functions.standin_errors())
     before = len(functions.standin_messages)
-    print("hello")
-    print("oops", file=sys.stderr)
+    print("hello", file=streams.stdout)
+    print("oops", file=streams.stderr)
     messages = functions.standin_messages[before:]
     assert ("print", "hello") in messages and ("printerr", "oops") in messages
+    assert ("print", "") in messages  # print's separate "\n" write is a line of its own
     assert functions.standin_errors()[errors:] == []
 
 
