@@ -160,8 +160,8 @@ class Mixer:
 class Churn:
     """Rooms and streams that come and go: a state machine advanced once per frame."""
 
-    def __init__(self, env: Any, server: LocalServer, viewer: Viewer) -> None:
-        self.env, self.server, self.viewer = env, server, viewer
+    def __init__(self, env: Any, server: LocalServer, viewer: Viewer, rooms: bool = True) -> None:
+        self.env, self.server, self.viewer, self.rooms = env, server, viewer, rooms
         self.room: Any = None
         self.connected = False
         self.cycles = 0
@@ -169,6 +169,9 @@ class Churn:
 
     def start_cycle(self) -> None:
         self.viewer.new_video_stream()  # the old stream is dropped without close()
+        if not self.rooms:
+            self.cycles += 1
+            return
         if self.room is None:
             self.room = self.env.new_object("LiveKitRoom")
             self.room.connect("connected", self._on_connected)
@@ -227,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
     viewer.room.connect("data_received", viewer.on_data)
     viewer.room.connect_to_room(server.url, server.token("viewer", ROOM), env.gd_dictionary())
     mixer = Mixer(playback)
-    churn = Churn(env, server, viewer)
+    churn = Churn(env, server, viewer, rooms=not args.no_room_churn)
 
     def frame(work: Callable[[], None] | None = None) -> None:
         seen = activity_counter()
@@ -432,6 +435,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--interval", type=float, default=60.0, help="seconds between reports (whole churn cycles)"
     )
     parser.add_argument("--churn-every", type=float, default=20.0, help="seconds per churn cycle")
+    parser.add_argument(
+        "--no-room-churn", action="store_true", help="churn video streams only, not rooms"
+    )
     parser.add_argument("--settle", type=float, default=10.0, help="media seconds before tracing")
     parser.add_argument(
         "--warmup", type=float, default=60.0, help="traced seconds of activity before the baseline"
