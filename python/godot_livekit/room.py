@@ -19,6 +19,8 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+from livekit import rtc
+
 from . import _runtime, data_streams, events, links, poller, room_session
 from .connecting import ConnectOptions, precheck_connect
 from .data_tracks import LiveKitRemoteDataTrack
@@ -244,9 +246,9 @@ class LiveKitRoom:
         context = self._context
         session = context.session
         context.generation += 1
-        self._end_session(reason)
+        sdk_room = self._end_session(reason)
         context.post_any(events.LeftRoom())
-        self._leave_sdk_room(session)
+        self._leave_sdk_room(sdk_room, session)
 
     def poll_events(self) -> int:
         """Apply queued events and emit their signals on this thread; also enforces
@@ -493,13 +495,15 @@ class LiveKitRoom:
             return 1
         session = self._context.session
         self._context.generation += 1
-        self._end_session("connection lost (auto_reconnect is off)")
-        self._leave_sdk_room(session)
+        sdk_room = self._end_session("connection lost (auto_reconnect is off)")
+        self._leave_sdk_room(sdk_room, session)
         self.disconnected.emit()
         return 1
 
-    def _end_session(self, reason: str) -> None:
-        """Main thread: forget the live session; every object it made becomes stale."""
+    def _end_session(self, reason: str) -> rtc.Room | None:
+        """Main thread: forget the live session; every object it made becomes stale.
+        Returns the session's SDK room, for the caller to leave when it has not already
+        left by itself."""
         context = self._context
         session = context.session
         context.session = None
@@ -507,13 +511,11 @@ class LiveKitRoom:
         self._disconnect_reason = reason
         self._link.cut()
         links.link_of(self._local).cut()
-        if session is not None:
-            session.objects.end()
-            session.data_tracks.end()
         self._remote = {}
         context.rpc.drop_pending()
         context.speakers.clear()
         self._sid = self._name = self._metadata = ""
+        return session.end() if session is not None else None
 
     def _give_up_connect(self, reason: str) -> None:
         """Main thread: give up the attempt in flight; the SDK connect finishes (or fails)
@@ -524,8 +526,7 @@ class LiveKitRoom:
         self._state = self.STATE_DISCONNECTED
         self._disconnect_reason = reason
 
-    def _leave_sdk_room(self, session: Session | None) -> None:
-        sdk_room = session.sdk_room if session is not None else None
+    def _leave_sdk_room(self, sdk_room: rtc.Room | None, session: Session | None) -> None:
         if sdk_room is not None:
             self._context.run(room_session.disconnect_sdk_room(sdk_room, session))
 

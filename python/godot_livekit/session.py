@@ -159,6 +159,16 @@ class Session:
         self.data_tracks = DataTrackMap()
         self.transfers_closed = False  # runtime thread: set once cancel_operations ran
 
+    def end(self) -> rtc.Room | None:
+        """Main thread: the room is done with this session. Every object it made goes
+        stale, and the session lets go of the SDK room (returned, for the caller to leave):
+        under py4godot the game's stale objects live forever, and whatever they reach
+        through their session must not keep the SDK's native room alive."""
+        self.objects.end()
+        self.data_tracks.end()
+        sdk_room, self.sdk_room = self.sdk_room, None
+        return sdk_room
+
     def is_current(self) -> bool:
         """True while the room is still on this attempt."""
         return self.room.generation == self.generation

@@ -272,3 +272,23 @@ def test_fifty_connect_disconnect_cycles_leave_nothing_behind(
             return [p.identity for p in response.participants]
 
     wait_until([], lambda: testing.run_on_runtime(participants(), 10) == [], what="empty room")
+
+
+def test_objects_a_game_keeps_do_not_keep_the_sdk_room_alive(connect_peer) -> None:
+    """Under py4godot a game's objects are never freed: after a disconnect, what they reach
+    must not hold the SDK's room (its native side would stay allocated per session)."""
+    import gc
+    import weakref
+
+    alice = connect_peer("alice")
+    bob = connect_peer("bob")
+    wait_until([alice, bob], lambda: "bob" in alice.room.get_remote_participants(), what="bob")
+    kept = [alice.room, alice.local, *alice.room.get_remote_participants().values()]
+    kept += [p for r in kept[2:] for p in r.get_track_publications().values()]
+    sdk_room = weakref.ref(links.sdk_of(alice.room))
+    alice.room.disconnect_from_room()
+    wait_for_event(alice, "disconnected")
+    assert alice.room.wait_idle(15.0)
+    gc.collect()
+    assert sdk_room() is None, gc.get_referrers(sdk_room())
+    assert all(obj is not None for obj in kept)
