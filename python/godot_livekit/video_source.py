@@ -29,10 +29,11 @@ MAX_SIDE = 8192
 
 
 class LiveKitVideoSource:
-    """Source for a local video track of a fixed size.
+    """Source for a local video track.
 
-    A frame of another size is rejected with ``ValueError`` (resize the Image first, or
-    make a source of the new size); pixels are RGBA8 or RGB8, rows tightly packed.
+    ``width`` x ``height`` is the size the track announces; frames of another size are sent
+    as they are (as the original addon does: the encoder follows the frame size). Pixels
+    are RGBA8 or RGB8, rows tightly packed.
     """
 
     def __init__(self, width: int = 1280, height: int = 720) -> None:
@@ -72,25 +73,28 @@ class LiveKitVideoSource:
         return self._height
 
     def capture_frame(self, image: object, timestamp_us: int = 0, rotation: int = 0) -> None:
-        """Queue one frame: a (height, width, 4|3) uint8 array of RGBA/RGB pixels.
+        """Queue one frame: a (height, width, 4|3) uint8 array of RGBA/RGB pixels, of any
+        size up to 8192 on a side.
 
-        ``timestamp_us`` 0 lets the SDK stamp the frame; ``rotation`` is 0/90/180/270.
+        ``timestamp_us`` 0 (or less) lets the SDK stamp the frame; ``rotation`` is
+        0/90/180/270, anything else counts as 0 (as in the original), with a warning.
         """
         pixels = _as_pixels(image)
         height, width = pixels.shape[:2]
-        if (width, height) != (self._width, self._height):
-            raise ValueError(
-                f"capture_frame: frame is {width}x{height}, the source is "
-                f"{self._width}x{self._height} (resize the image or create a new source)"
-            )
+        if not (1 <= width <= MAX_SIDE and 1 <= height <= MAX_SIDE):
+            raise ValueError(f"capture_frame: a {width}x{height} frame is larger than {MAX_SIDE}")
+        if isinstance(rotation, bool) or not isinstance(rotation, int):
+            raise TypeError(f"capture_frame: rotation must be an int, got {rotation!r}")
         if rotation not in _ROTATIONS:
-            raise ValueError(f"capture_frame: rotation must be 0, 90, 180 or 270, got {rotation!r}")
-        if isinstance(timestamp_us, bool) or not isinstance(timestamp_us, int) or timestamp_us < 0:
-            raise ValueError("capture_frame: timestamp_us must be an int >= 0")
+            logger.warning("capture_frame: rotation %d is not 0/90/180/270: sent as 0", rotation)
+            rotation = 0
+        if isinstance(timestamp_us, bool) or not isinstance(timestamp_us, int):
+            raise TypeError("capture_frame: timestamp_us must be an int (microseconds)")
+        timestamp_us = max(0, timestamp_us)
         with self._slot:
             if self._closed:
                 return
-            target = self._spare_buffer()
+            target = self._spare_buffer(height, width)
             if pixels.shape[2] == 4:
                 np.copyto(target, pixels)
             else:
@@ -113,14 +117,19 @@ class LiveKitVideoSource:
         """Like :meth:`capture_frame`, from raw bytes of an RGBA8 or RGB8 image."""
         self.capture_frame(rgba_from_image_bytes(data, width, height, fmt), timestamp_us, rotation)
 
-    def _spare_buffer(self) -> np.ndarray:
+    def _spare_buffer(self, height: int, width: int) -> np.ndarray:
+        """A buffer neither pending nor being sent, of this frame's size (a buffer of
+        another size is replaced: frames of a new size cost one allocation each)."""
         busy = {id(self._in_flight)}
         if self._pending is not None:
             busy.add(id(self._pending[0]))
-        for buffer in self._buffers:
-            if id(buffer) not in busy:
-                return buffer
-        raise AssertionError("no spare frame buffer")  # three buffers, at most two busy
+        free = [index for index, b in enumerate(self._buffers) if id(b) not in busy]
+        for index in free:
+            if self._buffers[index].shape[:2] == (height, width):
+                return self._buffers[index]
+        # three buffers, at most two busy
+        self._buffers[free[0]] = np.empty((height, width, 4), np.uint8)
+        return self._buffers[free[0]]
 
     def get_frames_sent(self) -> int:
         return self._frames_sent

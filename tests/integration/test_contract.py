@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from godot_livekit_dev.patterns import pattern_error, quadrant_pattern
 from livekit import api
 from media_helpers import video_feeder
 from peers import Peer, wait_for_event, wait_until
@@ -21,6 +22,7 @@ from godot_livekit import (
     LiveKitRoom,
     LiveKitTrack,
     LiveKitVideoSource,
+    LiveKitVideoStream,
     testing,
 )
 from godot_livekit.tools.devserver import LocalServer
@@ -192,3 +194,26 @@ def test_gdscript_style_options_and_sources(
     alice.local.unpublish_track("")  # the original ignores an empty sid: so do we
     alice.poll()
     assert publication.get_sid() != "" and not publication.is_stale()
+
+
+def test_video_frames_of_another_size_are_sent_as_they_are(alice_bob) -> None:
+    """As in the original: the source's size is what the track announces; a frame of another
+    size (a window capture that was resized, say) is encoded at its own size."""
+    alice, bob = alice_bob
+    source = LiveKitVideoSource.create(320, 240)
+    track = LiveKitLocalVideoTrack.create("resized", source)
+    alice.local.publish_track(track, {"simulcast": False})
+    small = quadrant_pattern(160, 120)
+    (video, _, _) = wait_for_event(bob, "track_subscribed", also=[alice])
+    stream = LiveKitVideoStream.from_track(video)
+    stream.set_auto_poll(False)
+
+    def small_pattern_arrived() -> bool:
+        source.capture_frame(small, -5, 45)  # odd timestamp and rotation: accepted as 0
+        if not stream.poll():
+            return False
+        frame = stream.get_texture()
+        return frame is not None and frame.shape[:2] == (120, 160) and pattern_error(frame) < 40
+
+    wait_until([alice, bob], small_pattern_arrived, 20.0, "the 160x120 pattern at bob")
+    stream.close()
