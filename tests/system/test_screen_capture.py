@@ -101,6 +101,22 @@ def test_monitors_list_the_xvfb_screen() -> None:
     assert isinstance(monitor["name"], str) and monitor["name"]
 
 
+def test_a_monitor_by_id_alone_or_with_float_geometry_as_the_original_takes_it(
+    x: XClient, captures: Any
+) -> None:
+    x.pattern_window("by id", 100, 80)
+    by_id = captures(LiveKitScreenCapture.create_for_monitor({"id": 0}))
+    floats = captures(
+        LiveKitScreenCapture.create_for_monitor(
+            {"x": 0.0, "y": 0.0, "width": float(SCREEN_W), "height": float(SCREEN_H)}
+        )
+    )
+    for capture in (by_id, floats):
+        frame = capture.screenshot()
+        assert frame is not None and frame.shape == (SCREEN_H, SCREEN_W, 4)
+        np.testing.assert_array_equal(frame[80:200, 100:260], pattern_image())
+
+
 def test_monitor_screenshot_has_the_exact_pixels(x: XClient, captures: Any) -> None:
     x.pattern_window("pixels", 100, 80)
     capture = captures(
@@ -541,8 +557,10 @@ def test_frame_rate_setting(captures: Any) -> None:
     [
         (None, "Dictionary from LiveKitScreenCapture.get_monitors"),
         ([0, 0, 640, 480], "Dictionary from LiveKitScreenCapture.get_monitors"),
-        ({}, "'x' must be an int"),
+        ({}, "'id' must be an int"),
+        ({"id": 7}, "no monitor with id 7"),
         ({"x": 0, "y": 0, "width": 0, "height": 480}, "'width' must be > 0"),
+        ({"x": 0, "y": 0, "width": 640.5, "height": 480}, "'width' must be an int"),
         ({"x": 0, "y": 0, "width": 640, "height": "480"}, "'height' must be an int"),
         ({"x": True, "y": 0, "width": 640, "height": 480}, "'x' must be an int"),
     ],

@@ -46,6 +46,8 @@ __all__ = ["LiveKitScreenCapture"]
 
 def _int_field(data: Mapping[str, Any], key: str, where: str, *, positive: bool = False) -> int:
     value = data.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # GDScript numbers that went through JSON or math arrive as floats
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(f"{where}: {key!r} must be an int, got {value!r}")
     if positive and value <= 0:
@@ -157,9 +159,16 @@ class LiveKitScreenCapture:
 
     @staticmethod
     def create_for_monitor(monitor: dict[str, Any]) -> LiveKitScreenCapture:
-        """A capture of ``monitor`` (a dictionary from get_monitors())."""
+        """A capture of ``monitor`` (a dictionary from get_monitors(); ``{"id": n}`` alone
+        is enough, as in the original)."""
         where = "create_for_monitor"
         data = _require_mapping(monitor, where, "get_monitors")
+        if not all(key in data for key in ("x", "y", "width", "height")):
+            wanted = _int_field(data, "id", where)
+            found = [m for m in LiveKitScreenCapture.get_monitors() if m["id"] == wanted]
+            if not found:
+                raise ValueError(f"{where}: no monitor with id {wanted} (see get_monitors())")
+            data = found[0]
         rect = (
             _int_field(data, "x", where),
             _int_field(data, "y", where),
