@@ -219,7 +219,7 @@ class LiveKitAudioStream(SdkStreamOwner):
         self._playback = None
         poller.unregister(self)
         self._stop_sdk_stream()
-        self._buffer.clear()
+        self._buffer.release()  # a closed stream a game keeps must not keep 1 s of audio
 
 
 def _check_playback(playback: object, where: str) -> None:

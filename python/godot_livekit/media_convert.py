@@ -263,6 +263,7 @@ class AudioJitterBuffer:
         self._prime = self._ms_to_frames(prime_ms)
         self._capacity = max(self._ms_to_frames(capacity_ms), self._max, 1)
         self._buf = np.zeros((self._capacity, channels), dtype=np.float32)
+        self._released = False
         self._lock = threading.Lock()
         self._read = 0  # index of the oldest buffered frame
         self._count = 0
@@ -333,6 +334,8 @@ class AudioJitterBuffer:
         if n == 0:
             return
         with self._lock:
+            if self._released:
+                return
             dropped = 0
             total = self._count + n
             if total > self._max:  # over max delay: keep only the newest target_delay
@@ -421,6 +424,18 @@ class AudioJitterBuffer:
     def clear(self) -> None:
         """Drop everything buffered and wait to prime again (counters are kept)."""
         with self._lock:
+            self._read = 0
+            self._count = 0
+            self._primed = False
+
+    def release(self) -> None:
+        """Give the ring's memory back for good (its owner closed, but under py4godot the
+        owner object may be kept forever): empty from now on, pushes are ignored, counters
+        are kept."""
+        with self._lock:
+            self._released = True
+            self._buf = np.zeros((1, self.channels), dtype=np.float32)
+            self._capacity = 1
             self._read = 0
             self._count = 0
             self._primed = False

@@ -420,3 +420,16 @@ def test_video_frame_zero_copy_and_readonly_input() -> None:
     view = img[:, ::2]  # non-contiguous: copied
     frame3 = video_frame_from_rgba(view)
     np.testing.assert_array_equal(rgba_from_video_frame(frame3), view)
+
+
+def test_a_released_jitter_buffer_keeps_no_audio_and_its_counters() -> None:
+    """A closed stream may be kept forever under py4godot: its second of ring goes back."""
+    buffer = AudioJitterBuffer(48000, 2, target_delay_ms=40, max_delay_ms=120)
+    buffer.push(np.ones((4800, 2), np.float32))
+    assert buffer.pop(480).shape == (480, 2)
+    pushed = buffer.pushed_frames
+    buffer.release()
+    assert buffer.buffered_frames == 0 and buffer.capacity_frames == 1
+    buffer.push(np.ones((4800, 2), np.float32))  # ignored
+    assert buffer.buffered_frames == 0 and buffer.pop(480).shape == (0, 2)
+    assert buffer.pushed_frames == pushed
