@@ -135,9 +135,12 @@ class LiveKitVideoSource:
         return self._frames_sent
 
     def close(self) -> None:
-        """Stop the send worker (also happens when the source is garbage-collected)."""
+        """Stop the send worker and give the frame buffers back (idempotent; a game may keep
+        the closed object forever under py4godot). Frames captured afterwards are ignored."""
         with self._slot:
             self._closed = True
+            self._pending = None
+            self._buffers = []
             self._slot.notify()
 
     def __repr__(self) -> str:
