@@ -212,6 +212,7 @@ def test_streams_arrive_exactly_through_the_addon_rooms(
     payload = os.urandom(3 * 1024 * 1024 + 17)
     byte_options = gd_dictionary(name="level1.bin", mime_type="application/x-level")
     byte_id = local.send_bytes(convert.bytes_to_packed(payload), "level", byte_options)
+    assert byte_id, functions.standin_errors()[errors:]
     info, data = scene.wait_event("bob", "byte_stream_received", 90.0)
     assert _bytes(data) == payload
     fields = _plain(info)
@@ -228,6 +229,7 @@ def test_streams_arrive_exactly_through_the_addon_rooms(
     content = os.urandom(300_000)
     (tmp_path / "saves" / "slot1.sav").write_bytes(content)
     file_id = local.send_file("user://saves/slot1.sav", "saves", gd_dictionary())
+    assert file_id, functions.standin_errors()[errors:]  # "" and a Godot error if it failed
     (finished,) = scene.wait_event("bob", "stream_finished", 60.0)
     assert _plain(finished)["id"] == file_id and _plain(finished)["name"] == "slot1.sav"
     chunks = scene.args_of("bob", "byte_stream_chunk_received")
