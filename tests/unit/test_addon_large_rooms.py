@@ -507,3 +507,75 @@ def test_writers_and_local_tracks_are_owned_by_the_game(poller: GD) -> None:
     sweep(poller)
     assert all(addon_env.is_freed(i) for i in ids)
     assert id(track_core) not in objects.adopted
+
+
+# --- the README's GDScript ---------------------------------------------------------------------
+
+README = ADDON_DIR.parents[1] / "README.md"
+GODOT_CALLS = {"connect", "get", "erase", "get_ticks_usec"}  # Signal, Dictionary, Time
+
+
+def _large_rooms_gdscript() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## Large rooms\n") :]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"```gdscript\n(.*?)```", section, re.S)
+    assert len(blocks) >= 4, "the Large rooms section shows its GDScript"
+    return "\n".join(re.sub(r"#[^\n]*", "", block) for block in blocks)
+
+
+def _addon_signatures() -> dict[str, list[inspect.Signature]]:
+    found: dict[str, list[inspect.Signature]] = {}
+    for path in sorted(ADDON_DIR.glob("*.py")):
+        cls = load_script(path.stem).standin_class()
+        for method in load_script(path.stem).standin_registered_methods():
+            found.setdefault(method, []).append(inspect.signature(getattr(cls, method)))
+    return found
+
+
+def _argument_count(code: str, start: int) -> int:
+    depth, commas, seen = 1, 0, False
+    for char in code[start:]:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif char == "," and depth == 1:
+            commas += 1
+        seen = seen or not char.isspace()
+    return commas + 1 if seen else 0
+
+
+def test_the_readme_large_rooms_gdscript_calls_what_the_addon_has() -> None:
+    code = _large_rooms_gdscript()
+    livekit_gd = LIVEKIT_GD.read_text(encoding="utf-8")
+    livekit_names = set(re.findall(r"^(?:const|static func) (\w+)", livekit_gd, re.M))
+    signals = {name for path in ADDON_DIR.glob("*.py") for name in _signals(path.stem)}
+    signatures = _addon_signatures()
+    problems = []
+    for name in re.findall(r"\bLiveKit\.(\w+)", code):
+        if name not in livekit_names:
+            problems.append(f"LiveKit.{name} is not in LiveKit.gd")
+    for name in re.findall(r"\.(\w+)\.connect\(", code):
+        if name not in signals:
+            problems.append(f"signal {name} is not declared by an addon class")
+    checked = 0
+    for match in re.finditer(r"(?<![\w$])(\w+|\))\.(\w+)\(", code):
+        receiver, method = match.groups()
+        if receiver == "LiveKit" or method in GODOT_CALLS or method in signals:
+            continue
+        count = _argument_count(code, match.end())
+        accepted = set()
+        for signature in signatures.get(method, []):
+            params = list(signature.parameters.values())[1:]
+            required = sum(p.default is inspect.Parameter.empty for p in params)
+            accepted |= set(range(required, len(params) + 1))
+        checked += 1
+        if count not in accepted:
+            problems.append(f".{method}() with {count} argument(s); the addon takes {accepted}")
+    for name in re.findall(r"\b(LiveKit[A-Z]\w*)\.", code):
+        problems.append(f"{name}.: py4godot registers no class names (use LiveKit.gd)")
+    assert checked > 20, f"only {checked} calls checked: is the regex broken?"
+    assert not problems, "\n".join(problems)
