@@ -56,7 +56,7 @@ ROOM_SIGNALS = (
     "data_track_unpublished",
 )  # fmt: skip
 LOCAL_SIGNALS = ("stream_progress", "stream_sent", "stream_failed")
-# LiveKit.gd's values (tests/unit/test_addon_large_rooms.py checks them against the core)
+# LiveKit.gd's values (tests/unit/test_addon_large_room_classes.py checks them against the core)
 STREAM_CHUNKS = 1
 DATA_TRACK_MODE_ORDERED = 1
 VIDEO_QUALITY_LOW, VIDEO_QUALITY_HIGH = 0, 2

@@ -46,7 +46,7 @@ import godot_livekit
 PENDING: dict[str, str] = {}
 
 # -- large rooms (issue 12): classes and signals beyond the reference (README "Large rooms");
-# the members of these classes are pinned in tests/unit/test_addon_large_rooms.py.
+# the members of these classes are pinned in tests/unit/test_addon_large_room_classes.py.
 LARGE_ROOM_SCRIPTS = {
     "LiveKitProximity",
     "LiveKitTextStreamWriter",
