@@ -19,6 +19,7 @@ extends RefCounted
 ## [br]- [code]LiveKitParticipant.KIND_*[/code] -> [code]PARTICIPANT_KIND_*[/code]
 ## [br]- [code]LiveKitTrack.KIND_*[/code] (TrackKind) -> [code]TRACK_KIND_*[/code]
 ## [br]- [code]LiveKitTrack.STATE_*[/code] (StreamState) -> [code]STREAM_STATE_*[/code]
+## [br]- [code]LiveKitDataTrackSubscription.MODE_*[/code] -> [code]DATA_TRACK_MODE_*[/code]
 ## [br]Every other value keeps its reference name: [code]STATE_*[/code]
 ## (LiveKitRoom.ConnectionState), [code]SOURCE_*[/code] (LiveKitTrack.TrackSource),
 ## [code]PERMISSION_*[/code] (LiveKitScreenCapture.PermissionLevel) and
@@ -77,6 +78,19 @@ const ENCRYPTION_NONE: int = 0
 const ENCRYPTION_GCM: int = 1
 const ENCRYPTION_CUSTOM: int = 2
 
+# -- large rooms (issue 12) -------------------------------------------------------------
+# LiveKitRoom: the "delivery" option of register_text/byte_stream_handler
+const STREAM_WHOLE: int = 0
+const STREAM_CHUNKS: int = 1
+# LiveKitDataTrackSubscription.MODE_* (LiveKitRemoteDataTrack.subscribe(mode, queue_size))
+const DATA_TRACK_MODE_LATEST: int = 0
+const DATA_TRACK_MODE_ORDERED: int = 1
+# LiveKitRemoteTrackPublication.set_video_quality(quality)
+const VIDEO_QUALITY_LOW: int = 0
+const VIDEO_QUALITY_MEDIUM: int = 1
+const VIDEO_QUALITY_HIGH: int = 2
+# -- end large rooms
+
 const ADDON_DIR: String = "res://addons/godot_livekit"
 const ROOM_SCRIPT: String = ADDON_DIR + "/LiveKitRoom.py"
 const AUDIO_SOURCE_SCRIPT: String = ADDON_DIR + "/LiveKitAudioSource.py"
@@ -100,6 +114,26 @@ const SCRIPTS: Array[String] = [
 	SCREEN_CAPTURE_SCRIPT,
 	E2EE_OPTIONS_SCRIPT,
 ]
+
+# -- large rooms (issue 12) -------------------------------------------------------------
+const PROXIMITY_SCRIPT: String = ADDON_DIR + "/LiveKitProximity.py"
+const TEXT_STREAM_WRITER_SCRIPT: String = ADDON_DIR + "/LiveKitTextStreamWriter.py"
+const BYTE_STREAM_WRITER_SCRIPT: String = ADDON_DIR + "/LiveKitByteStreamWriter.py"
+const LOCAL_DATA_TRACK_SCRIPT: String = ADDON_DIR + "/LiveKitLocalDataTrack.py"
+const REMOTE_DATA_TRACK_SCRIPT: String = ADDON_DIR + "/LiveKitRemoteDataTrack.py"
+const DATA_TRACK_SUBSCRIPTION_SCRIPT: String = ADDON_DIR + "/LiveKitDataTrackSubscription.py"
+## The large-room scripts: the proximity filter this class makes, and the objects the addon
+## makes for you (stream writers, data tracks, subscriptions). [method is_available] checks
+## them too.
+const LARGE_ROOM_SCRIPTS: Array[String] = [
+	PROXIMITY_SCRIPT,
+	TEXT_STREAM_WRITER_SCRIPT,
+	BYTE_STREAM_WRITER_SCRIPT,
+	LOCAL_DATA_TRACK_SCRIPT,
+	REMOTE_DATA_TRACK_SCRIPT,
+	DATA_TRACK_SUBSCRIPTION_SCRIPT,
+]
+# -- end large rooms
 
 static var _loaded: Dictionary = {}
 
@@ -236,6 +270,21 @@ static func new_e2ee_options() -> Object:
 	return instantiate(E2EE_OPTIONS_SCRIPT)
 
 
+# -- large rooms (issue 12) -------------------------------------------------------------
+
+
+## A LiveKitProximity for [param room]: keeps the room subscribed only to the media of the
+## participants near the listener (feed it positions every frame).
+static func create_proximity(room: Object) -> Object:
+	var proximity: Object = instantiate(PROXIMITY_SCRIPT)
+	if proximity == null:
+		return null
+	return _made(proximity.create(room), "create_proximity")
+
+
+# -- end large rooms
+
+
 ## True when every addon script loads and registers its class (py4godot installed, the
 ## Python side importable in py4godot's interpreter).
 static func is_available() -> bool:
@@ -246,7 +295,7 @@ static func is_available() -> bool:
 ## raised while a script loads (the script then registers no class), so a script that loads
 ## with an empty base type means the Python side failed; LiveKitProbe.py names the error.
 static func unavailable_reason() -> String:
-	for path: String in SCRIPTS:
+	for path: String in SCRIPTS + LARGE_ROOM_SCRIPTS:
 		var script: Script = _script(path)
 		if script == null:
 			return (

@@ -9,6 +9,16 @@ Lifetime: the room holds its connection until ``disconnect_from_room()``; a room
 drops (no variable, node or container refers to it any more) is disconnected and freed by the
 LiveKitPoller within a second (bridge/lifecycle.py). Properties are declared for py4godot in
 bridge/declarations.py; the read-only ones ignore writes.
+
+Data streams (large rooms): register a topic with ``register_text_stream_handler(topic,
+options)`` / ``register_byte_stream_handler``; streams arrive as ``text_stream_received(info,
+text)`` / ``byte_stream_received(info, data)`` (``delivery`` LiveKit.STREAM_WHOLE, the default)
+or chunk by chunk (LiveKit.STREAM_CHUNKS) then ``stream_finished(info)``; ``stream_error(info,
+error)`` when one fails. ``info`` is a Dictionary (id, kind, topic, sender_identity, mime_type,
+name, total_size, attributes, timestamp). A whole byte stream is a new PackedByteArray; chunks
+are refilled into one reused PackedByteArray per room (Godot copies it if a handler keeps it).
+Data tracks: ``data_track_published(track)`` / ``data_track_unpublished(track)`` with
+LiveKitRemoteDataTrack objects, ``get_remote_data_tracks()``.
 """
 
 from __future__ import annotations
@@ -16,13 +26,13 @@ from __future__ import annotations
 from typing import Any
 
 from py4godot.classes import gdclass
-from py4godot.classes.core import Dictionary, PackedByteArray
+from py4godot.classes.core import Array, Dictionary, PackedByteArray, PackedStringArray
 from py4godot.classes.Object import Object
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import SignalArg, signal
 
 import godot_livekit
-from addons.godot_livekit.bridge.convert import dictionary, text
+from addons.godot_livekit.bridge.convert import copy_into, dictionary, text
 from addons.godot_livekit.bridge.declarations import RoomDeclaration
 from addons.godot_livekit.bridge.objects import Registry, Wrapper, adopt, guard
 
@@ -39,6 +49,11 @@ _DATA_RECEIVED = [
     SignalArg("topic", str),
 ]
 _ENCRYPTION_STATUS = [_PARTICIPANT, SignalArg("is_encrypted", bool)]
+# -- large rooms (issue 12)
+_INFO = SignalArg("info", Dictionary)
+_TEXT_STREAM = [_INFO, SignalArg("text", str)]
+_BYTE_STREAM = [_INFO, SignalArg("data", PackedByteArray)]
+# -- end large rooms
 
 # core signals after which the core forgets the object in their first argument
 _FORGETS_FIRST_ARG = (
@@ -46,6 +61,7 @@ _FORGETS_FIRST_ARG = (
     "track_unpublished",
     "track_unsubscribed",
     "local_track_unpublished",
+    "data_track_unpublished",  # large rooms (issue 12)
 )
 
 
@@ -78,6 +94,18 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     data_received = signal(_DATA_RECEIVED)
     e2ee_state_changed = signal([_PARTICIPANT, SignalArg("state", int)])
     participant_encryption_status_changed = signal(_ENCRYPTION_STATUS)
+    # -- large rooms (issue 12): data streams and data tracks
+    STREAM_WHOLE = 0
+    STREAM_CHUNKS = 1
+    text_stream_received = signal(_TEXT_STREAM)
+    byte_stream_received = signal(_BYTE_STREAM)
+    text_stream_chunk_received = signal(_TEXT_STREAM)
+    byte_stream_chunk_received = signal(_BYTE_STREAM)
+    stream_finished = signal([_INFO])
+    stream_error = signal([_INFO, SignalArg("error", str)])
+    data_track_published = signal([_TRACK])
+    data_track_unpublished = signal([_TRACK])
+    # -- end large rooms
 
     def __init__(self) -> None:
         super().__init__()
@@ -104,7 +132,10 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
 
     def _lk_on_core_signal(self, name: str, *args: Any) -> None:
         self._lk_local_participant()  # pinned before "connected" reaches GDScript
-        self._lk_emit(name, *args)
+        if name == "byte_stream_chunk_received":  # large rooms (issue 12): a reused buffer
+            self._lk_emit_chunk(*args)
+        else:
+            self._lk_emit(name, *args)
         if name in _FORGETS_FIRST_ARG:
             self._lk_registry.release(args[0])
         elif name == "disconnected":
@@ -244,3 +275,50 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     @auto_poll.setter
     def auto_poll(self, enabled: bool) -> None:
         self.set_auto_poll(enabled)
+
+    # -- large rooms (issue 12): data streams and data tracks --------------------------------
+
+    def _lk_emit_chunk(self, info: Any, data: Any) -> None:
+        """``byte_stream_chunk_received`` through one PackedByteArray per room (one memcpy)."""
+        chunk = getattr(self, "_lk_chunk", None)
+        if chunk is None:
+            chunk = self._lk_chunk = PackedByteArray.new0()
+        copy_into(chunk, data)
+        self.byte_stream_chunk_received.emit(self._lk_godot(info), chunk)
+
+    @guard()
+    def register_text_stream_handler(self, topic: str, options: Dictionary | None = None) -> None:
+        """Accept text streams on ``topic`` (before or while connected; kept across
+        reconnects). Options: delivery (LiveKit.STREAM_WHOLE or STREAM_CHUNKS), max_bytes,
+        max_open_streams, idle_timeout, max_duration."""
+        self._lk().register_text_stream_handler(text(topic), dictionary(options, "options"))
+
+    @guard()
+    def register_byte_stream_handler(self, topic: str, options: Dictionary | None = None) -> None:
+        """Accept byte streams (bytes and files) on ``topic``; options as for text."""
+        self._lk().register_byte_stream_handler(text(topic), dictionary(options, "options"))
+
+    @guard(False)
+    def unregister_text_stream_handler(self, topic: str) -> bool:
+        """Stop accepting new text streams on ``topic``; false if it was not registered."""
+        return self._lk().unregister_text_stream_handler(text(topic))
+
+    @guard(False)
+    def unregister_byte_stream_handler(self, topic: str) -> bool:
+        """Stop accepting new byte streams on ``topic``; false if it was not registered."""
+        return self._lk().unregister_byte_stream_handler(text(topic))
+
+    @guard(Dictionary.new0)
+    def get_stream_handler_topics(self) -> Dictionary:
+        """The registered topics: {"text": PackedStringArray, "bytes": PackedStringArray}."""
+        topics = Dictionary.new0()
+        for kind, names in self._lk().get_stream_handler_topics().items():
+            topics[kind] = PackedStringArray.from_list(names)
+        return topics
+
+    @guard(Array.new0)
+    def get_remote_data_tracks(self) -> Array:
+        """The remote data tracks published now (LiveKitRemoteDataTrack objects)."""
+        return self._lk_godot(self._lk().get_remote_data_tracks())
+
+    # -- end large rooms

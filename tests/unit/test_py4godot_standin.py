@@ -415,3 +415,26 @@ def test_spatial_player_gives_a_playback_only_while_playing() -> None:
     assert player.get_position() == core.Vector3(1, 2, 3)
     player.stop()
     player.destroy()
+
+
+# -- large rooms (issue 12): what send_file needs ------------------------------------------------
+
+
+def test_globalize_path_maps_res_and_user_only(monkeypatch: Any, tmp_path: Path) -> None:
+    """ProjectSettings.globalize_path (Godot core/config/project_settings.cpp) swaps the
+    ``res:/`` / ``user:/`` prefix for the project and user-data folders and returns anything
+    else unchanged: no ``~`` expansion, no normalisation, no existence check; a Python str."""
+    from py4godot.classes import ProjectSettings as project_settings_module
+    from py4godot.classes.ProjectSettings import ProjectSettings
+
+    monkeypatch.setattr(annotations, "standin_project_root", str(tmp_path / "game"))
+    monkeypatch.setattr(project_settings_module, "standin_user_data_dir", str(tmp_path / "user"))
+    settings = ProjectSettings.instance()
+    assert settings is ProjectSettings.instance()  # one singleton wrapper
+    assert settings.globalize_path("res://levels/a.bin") == f"{tmp_path}/game/levels/a.bin"
+    assert settings.globalize_path(core.String("user://saves/x")) == f"{tmp_path}/user/saves/x"
+    assert type(settings.globalize_path("user://x")) is str
+    for unchanged in ("/tmp/../tmp/x", "~/x", "relative/x", "", "http://host/x"):
+        assert settings.globalize_path(unchanged) == unchanged
+    with pytest.raises(AssertionError):
+        settings.globalize_path(7)

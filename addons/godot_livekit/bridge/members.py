@@ -209,3 +209,51 @@ class FramePollMembers(Wrapper):
     @auto_poll.setter
     def auto_poll(self, enabled: bool) -> None:
         self.set_auto_poll(enabled)
+
+
+# -- large rooms (issue 12): stream writers ----------------------------------------------------
+
+
+class StreamWriterMembers(Wrapper):
+    """LiveKitTextStreamWriter / LiveKitByteStreamWriter: everything but ``write``. Made by
+    ``stream_text`` / ``stream_bytes`` on the local participant (objects.game_owned); a writer
+    the game drops is closed (its stream ends with what was written) and freed."""
+
+    LK_CREATE_HINT = "LiveKitLocalParticipant.stream_text() or stream_bytes()"
+
+    def _lk_close(self) -> None:
+        if self._lk_core is not None:
+            self._lk_core.close()
+
+    @guard()
+    def close(self) -> None:
+        """End the stream once everything written is sent (idempotent); the local
+        participant's ``stream_sent(stream_id)`` follows."""
+        self._lk_close()
+
+    @guard("")
+    def get_stream_id(self) -> str:
+        """The stream's id, as receivers see it in the stream's info."""
+        return self._lk().get_stream_id()
+
+    @guard(False)
+    def is_open(self) -> bool:
+        """True until ``close()``, a failure, or the end of the session."""
+        return self._lk().is_open()
+
+    @guard("")
+    def get_error(self) -> str:
+        """Why the stream failed ("" when it did not)."""
+        return self._lk().get_error()
+
+    @guard(0)
+    def get_pending_bytes(self) -> int:
+        """Bytes written and not yet taken by the SDK (write more after ``stream_progress``)."""
+        return self._lk().get_pending_bytes()
+
+    @guard(0)
+    def get_written_bytes(self) -> int:
+        return self._lk().get_written_bytes()
+
+
+# -- end large rooms

@@ -254,6 +254,23 @@ class Registry:
 DETACHED = Registry()  # for objects that belong to no room
 
 
+# -- large rooms (issue 12): objects the core makes for the game to own -----------------------
+
+
+def game_owned(core: Any, registry: Registry | None = None) -> Wrapper:
+    """A new Godot object for ``core``, owned by the game as if GDScript had made it (stream
+    writers, local data tracks, data track subscriptions): not kept by a room, held by the
+    addon and freed -- closing what it owns -- once the game drops it (lifecycle.py).
+    ``registry`` maps the core objects its getters return (a subscription's track)."""
+    wrapper = new_wrapper(type(core).__name__)
+    wrapper._lk_bind(core, registry)
+    adopted[id(core)] = wrapper
+    return wrapper
+
+
+# -- end large rooms
+
+
 # ------------------------------------------------------------------------ scripts
 
 _scripts: dict[str, Any] = {}
