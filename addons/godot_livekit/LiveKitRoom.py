@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from py4godot.classes import gdclass
-from py4godot.classes.core import Dictionary, PackedByteArray
+from py4godot.classes.core import Array, Dictionary, PackedByteArray
 from py4godot.classes.Object import Object
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import SignalArg, signal
@@ -78,6 +78,8 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     data_received = signal(_DATA_RECEIVED)
     e2ee_state_changed = signal([_PARTICIPANT, SignalArg("state", int)])
     participant_encryption_status_changed = signal(_ENCRYPTION_STATUS)
+    # -- voice: who is speaking (not in the original API) --
+    active_speakers_changed = signal([SignalArg("speakers", Array)])
 
     def __init__(self) -> None:
         super().__init__()
@@ -186,6 +188,14 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     @guard(False)
     def is_connecting(self) -> bool:
         return self._lk().is_connecting()
+
+    # -- voice: who is speaking (not in the original API) ------------------------------------
+
+    @guard(Array.new0)
+    def get_active_speakers(self) -> Array:
+        """The participants speaking now, loudest first (as in the last
+        ``active_speakers_changed``), the local participant among them when it speaks."""
+        return self._lk_godot(self._lk().get_active_speakers())
 
     # -- properties (py4godot reads and writes them with getattr/setattr) --------------------
 
