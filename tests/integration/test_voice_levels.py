@@ -120,7 +120,8 @@ def test_a_followed_voice_comes_back_after_each_way_its_track_goes_away(alice_bo
     track = LiveKitLocalAudioTrack.create("microphone", source)
     publication = alice.local.publish_track(track, {"dtx": False})
     block = tone_at([0.5], 440.0)
-    voice = LiveKitParticipantVoice.create(bob.room, "alice")
+    wait_for_event(bob, "track_subscribed", also=[alice])
+    voice = LiveKitParticipantVoice.create(bob.room, "alice")  # the track is there already
     peers = [alice, bob]
     with Feeder(0.01, lambda i: source.capture_frame(block(i), RATE, 1, 480)):
         assert abs(receive_tone(peers, voice, "the tone") - 440.0) < 5.0
