@@ -1,48 +1,44 @@
 extends Node3D
 ## Spatial voice chat: your microphone is published as a LiveKit audio track, and every
-## remote voice plays from an AudioStreamPlayer3D standing where that participant says
-## it is (data messages on the "position" topic). Arrow keys move you.
+## remote voice plays from a LiveKitSpatialVoice (an AudioStreamPlayer3D) standing where
+## that participant says it is (data messages on the "position" topic). Arrow keys move
+## you; with push-to-talk on, hold Space to talk. Whoever speaks lights up.
 ##
-## Microphone: an AudioStreamMicrophone plays into a muted bus whose AudioEffectCapture is
-## drained in [method _process] into [code]LiveKitAudioSource.capture_frame[/code].
-## Remote audio: [code]LiveKitAudioStream.poll(playback)[/code] fills each voice's
-## AudioStreamGenerator in [method _process]. Signal handlers only add or remove nodes.
+## Microphone: one LiveKitMicrophone node (echo cancellation, noise suppression, gain
+## control); the LiveKitPoller reads it every frame. Remote audio: one LiveKitSpatialVoice
+## per participant, under its avatar; it follows the participant through resubscriptions,
+## republishing and reconnects by itself. Signal handlers only add or remove nodes.
 
 const DemoCommon: GDScript = preload("res://demo_scenes/demo_common.gd")
-const MIC_BUS: String = "LiveKitMic"
 const POSITION_TOPIC: String = "position"
-const VOICE_SAMPLE_RATE: float = 48000.0
-const VOICE_BUFFER_SECONDS: float = 0.2
 const SPEED: float = 6.0
 const ARENA_HALF_SIZE: float = 18.0
 const SEND_INTERVAL: float = 0.1
 const HEARTBEAT_INTERVAL: float = 1.0
 const CAMERA_OFFSET: Vector3 = Vector3(0.0, 11.0, 9.0)
 const FOLLOW_RATE: float = 8.0
+const QUIET_COLOR: Color = Color(1.0, 1.0, 1.0)
+const SPEAKING_COLOR: Color = Color(0.4, 1.0, 0.45)
 
 var _room: Object
-var _audio_source: Object
-var _audio_track: Object
-var _capture: AudioEffectCapture
-var _mic_player: AudioStreamPlayer
+var _microphone: Object
 var _mic_on: bool = true
 var _connected: bool = false
 var _avatar_mesh: CapsuleMesh = CapsuleMesh.new()
-## identity -> {"node": Node3D, "target": Vector3}
+## identity -> {"node": Node3D, "target": Vector3, "label": Label3D}
 var _avatars: Dictionary = {}
-## track sid -> {"stream": LiveKitAudioStream, "player": AudioStreamPlayer3D,
-## "playback": AudioStreamGeneratorPlayback, "identity": String}
-var _voices: Dictionary = {}
 var _since_sent: float = 0.0
 var _since_heartbeat: float = 0.0
 var _last_sent: Vector3 = Vector3.INF
 
 @onready var _player: Node3D = $LocalPlayer
+@onready var _player_label: Label3D = $LocalPlayer/Name
 @onready var _listener: AudioListener3D = $LocalPlayer/Listener
 @onready var _camera: Camera3D = $Camera
 @onready var _avatars_root: Node3D = $Avatars
 @onready var _status: Label = %Status
 @onready var _mic_button: CheckButton = %MicButton
+@onready var _push_to_talk_button: CheckButton = %PushToTalkButton
 @onready var _leave_button: Button = %LeaveButton
 
 
@@ -50,80 +46,38 @@ func _ready() -> void:
 	_listener.make_current()
 	_mic_button.button_pressed = _mic_on
 	_mic_button.toggled.connect(_on_mic_toggled)
+	_push_to_talk_button.toggled.connect(_on_push_to_talk_toggled)
 	_leave_button.pressed.connect(_on_leave_pressed)
-	_setup_microphone()
 	_room = LiveKit.new_room()
 	if _room != null:
 		_room.connect("connected", _on_connected)
 		_room.connect("connection_failed", _on_connection_failed)
 		_room.connect("disconnected", _on_disconnected)
-		_room.connect("track_subscribed", _on_track_subscribed)
-		_room.connect("track_unsubscribed", _on_track_unsubscribed)
 		_room.connect("participant_connected", _on_participant_connected)
 		_room.connect("participant_disconnected", _on_participant_disconnected)
 		_room.connect("data_received", _on_data_received)
+		_room.connect("active_speakers_changed", _on_active_speakers_changed)
+		# recording starts now (a level check before joining); sending once published
+		_microphone = LiveKit.new_microphone()
+		add_child(_microphone as Node)
 	DemoCommon.connect_room(_room, _status)
 
 
 func _exit_tree() -> void:
-	_close_voices()
-	if _mic_player != null:
-		_mic_player.stop()
 	if _room != null:
 		_room.disconnect_from_room()
 
 
 func _process(delta: float) -> void:
 	_move_player(delta)
-	_send_microphone()
 	_send_position(delta)
-	for sid: String in _voices:
-		var voice: Dictionary = _voices[sid]
-		voice["stream"].poll(voice["playback"], VOICE_SAMPLE_RATE)
+	if _microphone != null and _push_to_talk_button.button_pressed:
+		_microphone.set_talking(Input.is_key_pressed(KEY_SPACE))
 	var weight: float = clampf(FOLLOW_RATE * delta, 0.0, 1.0)
 	for identity: String in _avatars:
 		var avatar: Dictionary = _avatars[identity]
 		var node: Node3D = avatar["node"]
 		node.position = node.position.lerp(avatar["target"], weight)
-
-
-func _setup_microphone() -> void:
-	var bus: int = AudioServer.get_bus_index(MIC_BUS)
-	if bus == -1:
-		bus = AudioServer.bus_count
-		AudioServer.add_bus(bus)
-		AudioServer.set_bus_name(bus, MIC_BUS)
-		# Muted so you do not hear yourself; the capture effect still sees the samples.
-		AudioServer.set_bus_mute(bus, true)
-	for index: int in AudioServer.get_bus_effect_count(bus):
-		var effect: AudioEffect = AudioServer.get_bus_effect(bus, index)
-		if effect is AudioEffectCapture:
-			_capture = effect
-	if _capture == null:
-		_capture = AudioEffectCapture.new()
-		_capture.buffer_length = 0.5
-		AudioServer.add_bus_effect(bus, _capture)
-	_mic_player = AudioStreamPlayer.new()
-	_mic_player.stream = AudioStreamMicrophone.new()
-	_mic_player.bus = MIC_BUS
-	add_child(_mic_player)
-	_mic_player.play()
-
-
-func _send_microphone() -> void:
-	var available: int = _capture.get_frames_available()
-	if available <= 0:
-		return
-	if _audio_source == null or not _mic_on:
-		_capture.clear_buffer()
-		return
-	var stereo: PackedVector2Array = _capture.get_buffer(available)
-	var mono: PackedFloat32Array = PackedFloat32Array()
-	mono.resize(stereo.size())
-	for index: int in stereo.size():
-		var frame: Vector2 = stereo[index]
-		mono[index] = (frame.x + frame.y) * 0.5
-	_audio_source.capture_frame(mono, int(AudioServer.get_mix_rate()), 1, mono.size())
 
 
 func _move_player(delta: float) -> void:
@@ -158,15 +112,10 @@ func _send_position(delta: float) -> void:
 
 func _on_connected() -> void:
 	_connected = true
-	_audio_source = LiveKit.create_audio_source(int(VOICE_SAMPLE_RATE), 1, 200)
-	_audio_track = LiveKit.create_local_audio_track("microphone", _audio_source)
-	if _audio_track == null:
-		_status.text = "Connected, but the microphone track could not be created."
-		return
 	var local_participant: Object = _room.get_local_participant()
-	local_participant.publish_track(_audio_track, {"source": LiveKit.SOURCE_MICROPHONE})
-	if not _mic_on:
-		_audio_track.mute()
+	if _microphone != null:
+		_microphone.set_muted(not _mic_on)
+		_microphone.publish(local_participant)
 	_status.text = "Connected as %s. Arrow keys move you." % DemoCommon.describe(local_participant)
 	for participant: Object in _room.get_remote_participants().values():
 		_avatar_for(participant)
@@ -179,11 +128,8 @@ func _on_connection_failed(error: String) -> void:
 func _on_disconnected() -> void:
 	_status.text = "Disconnected."
 	_connected = false
-	_close_voices()
 	for identity: String in _avatars.keys():
 		_remove_avatar(identity)
-	_audio_source = null
-	_audio_track = null
 
 
 func _on_participant_connected(participant: Object) -> void:
@@ -192,43 +138,7 @@ func _on_participant_connected(participant: Object) -> void:
 
 
 func _on_participant_disconnected(participant: Object) -> void:
-	var identity: String = DemoCommon.identity_of(participant)
-	for sid: String in _voices.keys():
-		if _voices[sid]["identity"] == identity:
-			_close_voice(sid)
-	_remove_avatar(identity)
-
-
-func _on_track_subscribed(track: Object, _publication: Object, participant: Object) -> void:
-	if track == null or track.get_kind() != LiveKit.TRACK_KIND_AUDIO:
-		return
-	var sid: String = track.get_sid()
-	if _voices.has(sid):
-		return
-	var stream: Object = LiveKit.audio_stream_from_track(track)
-	if stream == null:
-		return
-	var avatar: Node3D = _avatar_for(participant)
-	var generator: AudioStreamGenerator = AudioStreamGenerator.new()
-	generator.mix_rate = VOICE_SAMPLE_RATE
-	generator.buffer_length = VOICE_BUFFER_SECONDS
-	var player: AudioStreamPlayer3D = AudioStreamPlayer3D.new()
-	player.stream = generator
-	player.unit_size = 4.0
-	player.max_distance = 40.0
-	avatar.add_child(player)
-	player.play()
-	_voices[sid] = {
-		"stream": stream,
-		"player": player,
-		"playback": player.get_stream_playback(),
-		"identity": DemoCommon.identity_of(participant),
-	}
-
-
-func _on_track_unsubscribed(track: Object, _publication: Object, _participant: Object) -> void:
-	if track != null and _voices.has(str(track.get_sid())):
-		_close_voice(str(track.get_sid()))
+	_remove_avatar(DemoCommon.identity_of(participant))
 
 
 func _on_data_received(
@@ -244,18 +154,29 @@ func _on_data_received(
 	_avatars[DemoCommon.identity_of(participant)]["target"] = target
 
 
+func _on_active_speakers_changed(speakers: Array) -> void:
+	var speaking: Dictionary = {}
+	for speaker: Object in speakers:
+		speaking[DemoCommon.identity_of(speaker)] = true
+	for identity: String in _avatars:
+		var label: Label3D = _avatars[identity]["label"]
+		label.modulate = SPEAKING_COLOR if speaking.has(identity) else QUIET_COLOR
+	var me: String = DemoCommon.identity_of(_room.get_local_participant())
+	_player_label.modulate = SPEAKING_COLOR if speaking.has(me) else QUIET_COLOR
+
+
 func _on_mic_toggled(enabled: bool) -> void:
 	_mic_on = enabled
-	if _audio_track == null:
-		return
-	if enabled:
-		_audio_track.unmute()
-	else:
-		_audio_track.mute()
+	if _microphone != null:
+		_microphone.set_muted(not enabled)
+
+
+func _on_push_to_talk_toggled(enabled: bool) -> void:
+	if _microphone != null:
+		_microphone.set_push_to_talk(enabled)
 
 
 func _on_leave_pressed() -> void:
-	_close_voices()
 	DemoCommon.back_to_launcher(get_tree(), _room)
 	_room = null
 
@@ -275,8 +196,16 @@ func _avatar_for(participant: Object) -> Node3D:
 	label.billboard = BaseMaterial3D.BILLBOARD_ENABLED
 	label.position = Vector3(0.0, 2.6, 0.0)
 	node.add_child(label)
+	# the participant's voice, where its mouth is; it follows the participant by itself
+	var voice: Object = LiveKit.new_spatial_voice(_room, identity)
+	if voice != null:
+		var player: AudioStreamPlayer3D = voice as AudioStreamPlayer3D
+		player.unit_size = 4.0
+		player.max_distance = 40.0
+		player.position = Vector3(0.0, 1.6, 0.0)
+		node.add_child(player)
 	_avatars_root.add_child(node)
-	_avatars[identity] = {"node": node, "target": Vector3.ZERO}
+	_avatars[identity] = {"node": node, "target": Vector3.ZERO, "label": label}
 	return node
 
 
@@ -284,19 +213,5 @@ func _remove_avatar(identity: String) -> void:
 	if not _avatars.has(identity):
 		return
 	var node: Node3D = _avatars[identity]["node"]
-	node.queue_free()
+	node.queue_free()  # its voice leaves the tree with it: stream closed, player stopped
 	_avatars.erase(identity)
-
-
-func _close_voice(sid: String) -> void:
-	var voice: Dictionary = _voices[sid]
-	voice["stream"].close()
-	var player: AudioStreamPlayer3D = voice["player"]
-	player.stop()
-	player.queue_free()
-	_voices.erase(sid)
-
-
-func _close_voices() -> void:
-	for sid: String in _voices.keys():
-		_close_voice(sid)

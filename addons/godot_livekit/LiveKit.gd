@@ -102,6 +102,9 @@ const VIDEO_STREAM_SCRIPT: String = ADDON_DIR + "/LiveKitVideoStream.py"
 const SCREEN_CAPTURE_SCRIPT: String = ADDON_DIR + "/LiveKitScreenCapture.py"
 const E2EE_OPTIONS_SCRIPT: String = ADDON_DIR + "/LiveKitE2eeOptions.py"
 const PROBE_SCRIPT: String = ADDON_DIR + "/LiveKitProbe.py"
+# -- voice nodes (not in the original API) --
+const MICROPHONE_SCRIPT: String = ADDON_DIR + "/LiveKitMicrophone.py"
+const SPATIAL_VOICE_SCRIPT: String = ADDON_DIR + "/LiveKitSpatialVoice.py"
 ## Every script this class constructs objects from.
 const SCRIPTS: Array[String] = [
 	ROOM_SCRIPT,
@@ -113,6 +116,9 @@ const SCRIPTS: Array[String] = [
 	VIDEO_STREAM_SCRIPT,
 	SCREEN_CAPTURE_SCRIPT,
 	E2EE_OPTIONS_SCRIPT,
+	# -- voice nodes --
+	MICROPHONE_SCRIPT,
+	SPATIAL_VOICE_SCRIPT,
 ]
 
 # -- large rooms (issue 12) -------------------------------------------------------------
@@ -207,6 +213,31 @@ static func audio_stream_from_participant(participant: Object, source: int) -> O
 	if stream == null:
 		return null
 	return _made(stream.from_participant(participant, source), "audio_stream_from_participant")
+
+
+# -- voice nodes (not in the original API) -------------------------------------------------
+
+
+## A new LiveKitMicrophone node (an AudioStreamPlayer): add it to the tree, then
+## [code]publish(room.get_local_participant())[/code]. Removing it from the tree unpublishes.
+static func new_microphone() -> Node:
+	return instantiate(MICROPHONE_SCRIPT) as Node
+
+
+## A new LiveKitSpatialVoice node (an AudioStreamPlayer3D) that plays the microphone of the
+## participant [param identity] in [param room], following it through resubscriptions,
+## republishing and reconnects: add it where that participant stands.
+static func new_spatial_voice(room: Object = null, identity: String = "") -> Node:
+	var voice: Object = instantiate(SPATIAL_VOICE_SCRIPT)
+	if voice == null:
+		return null
+	if room != null:
+		voice.set_room(room)
+	voice.set_identity(identity)
+	return voice as Node
+
+
+# -- end of voice nodes ----------------------------------------------------------------------
 
 
 ## LiveKitScreenCapture.get_monitors(): dictionaries with id, name, x, y, width, height, scale.

@@ -106,6 +106,8 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     data_track_published = signal([_TRACK])
     data_track_unpublished = signal([_TRACK])
     # -- end large rooms
+    # -- voice: who is speaking (not in the original API) --
+    active_speakers_changed = signal([SignalArg("speakers", Array)])
 
     def __init__(self) -> None:
         super().__init__()
@@ -217,6 +219,14 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     @guard(False)
     def is_connecting(self) -> bool:
         return self._lk().is_connecting()
+
+    # -- voice: who is speaking (not in the original API) ------------------------------------
+
+    @guard(Array.new0)
+    def get_active_speakers(self) -> Array:
+        """The participants speaking now, loudest first (as in the last
+        ``active_speakers_changed``), the local participant among them when it speaks."""
+        return self._lk_godot(self._lk().get_active_speakers())
 
     # -- properties (py4godot reads and writes them with getattr/setattr) --------------------
 

@@ -21,6 +21,7 @@ from .errors import LiveKitError, install_log_redaction
 from .local_participant import LiveKitLocalParticipant
 from .microphone import LiveKitMicrophone
 from .participant import LiveKitParticipant, LiveKitRemoteParticipant
+from .participant_voice import LiveKitParticipantVoice
 from .poller import pump_all
 from .proximity import LiveKitProximity
 from .room import LiveKitRoom
@@ -66,6 +67,7 @@ __all__ = [
     "LiveKitLocalVideoTrack",
     "LiveKitMicrophone",
     "LiveKitParticipant",
+    "LiveKitParticipantVoice",
     "LiveKitProximity",
     "LiveKitRemoteAudioTrack",
     "LiveKitRemoteDataTrack",

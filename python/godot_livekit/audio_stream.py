@@ -8,7 +8,9 @@ should take at once, from a reused array (no allocation per poll), keeping about
 settled when the sound card's clock runs slower or faster than the sender's (pitch-period
 drops and repeats with a crossfade); a burst beyond ``MAX_DELAY_MS`` still drops the oldest
 audio, so the delay never grows over a long session. What is pushed also goes to the
-far-end tap that the microphone's echo canceller reads.
+far-end tap that the microphone's echo canceller reads. The runtime thread also measures the
+level of each frame (``audio_level.LevelMeter``) and reports it for the participant it comes
+from, which is what that participant's ``get_audio_level()`` reads.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from livekit import rtc
 
 from . import _runtime, links, poller
 from ._sdk_stream import SdkStreamOwner
+from .audio_level import LevelMeter
 from .audio_playout import Playback, PlayoutReader
 from .audio_processing import far_end
 from .media_convert import AudioJitterBuffer
-from .participant import LiveKitParticipant
+from .participant import LiveKitParticipant, report_audio_level
+from .session import track_owner
 from .signals import notify_activity
 from .track import LiveKitTrack
 
@@ -52,6 +56,7 @@ class LiveKitAudioStream(SdkStreamOwner):
         self._pushed_before = 0
         self._playback: Playback | None = None
         self._checked_playback: object = None
+        self._level_owner: LiveKitParticipant | None = None  # whose level the audio is
 
     @staticmethod
     def _new_playout(rate: int) -> tuple[AudioJitterBuffer, PlayoutReader]:
@@ -69,6 +74,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             raise TypeError("from_track: track must be a LiveKitTrack")
         stream = LiveKitAudioStream()
         stream._origin = track
+        stream._level_owner = track_owner(track)
         sdk = links.sdk_of(track)
         if sdk is None or track.get_kind() != LiveKitTrack.KIND_AUDIO:
             logger.warning("from_track: not a live audio track; the stream stays silent")
@@ -91,6 +97,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             )
         stream = LiveKitAudioStream()
         stream._origin = participant
+        stream._level_owner = participant
         sdk = links.sdk_of(participant)
         if sdk is None:
             stream._ended = True
@@ -107,6 +114,7 @@ class LiveKitAudioStream(SdkStreamOwner):
 
     def _start(self) -> None:
         make, rate, buffer = self._make, self._sample_rate, self._buffer
+        owner, meter = self._level_owner, LevelMeter()
         assert make is not None
 
         async def run() -> None:
@@ -115,7 +123,10 @@ class LiveKitAudioStream(SdkStreamOwner):
                 sdk_stream = make(rate)
                 self._sdk_stream = sdk_stream
                 async for event in sdk_stream:
-                    buffer.push_int16(event.frame.data)
+                    samples = event.frame.data
+                    buffer.push_int16(samples)
+                    if owner is not None:
+                        report_audio_level(owner, meter.measure(samples, rate, 2))
                     notify_activity()
             except asyncio.CancelledError:
                 pass

@@ -9,6 +9,8 @@ runs echo cancellation, noise suppression, gain control and the high-pass filter
 frames (:class:`~godot_livekit.audio_processing.VoiceProcessor`), and sends the frames
 straight to WebRTC through a :class:`~godot_livekit.audio_source.LiveKitAudioSource`
 without a queue. Mute and push-to-talk mute the publication: peers see ``track_muted``.
+The level of what is sent is measured there too and reported for the local participant it
+was published by (its ``get_audio_level()``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from . import _runtime, poller
+from .audio_level import LevelMeter
 from .audio_processing import MAX_STREAM_DELAY_MS, FarEndTap, VoiceProcessor, far_end
 from .audio_source import FALLBACK_SDK_RATE, LiveKitAudioSource
 from .local_participant import LiveKitLocalParticipant
 from .media_convert import INT16_SCALE, AudioResampler
+from .participant import report_audio_level
 from .track import LiveKitLocalAudioTrack
 from .track_publication import LiveKitLocalTrackPublication
 
@@ -91,6 +95,7 @@ class LiveKitMicrophone:
         self._track_muted = False
         self._output_latency = 0.0
         self._level_db = -math.inf
+        self._meter = LevelMeter()
         self._lock = threading.Lock()
         self._frames_captured = 0
         self._frames_skipped = 0
@@ -143,12 +148,23 @@ class LiveKitMicrophone:
             raise TypeError("publish: participant must be a LiveKitLocalParticipant")
         merged: dict[str, Any] = {"source": LiveKitLocalAudioTrack.SOURCE_MICROPHONE}
         merged.update(options or {})
+        self.unpublish()  # one publication at a time
         publication = participant.publish_track(self._track, merged)
         self._publication, self._participant = publication, participant
         return publication
 
     def get_publication(self) -> LiveKitLocalTrackPublication | None:
         return self._publication
+
+    def unpublish(self) -> None:
+        """Unpublish the track (peers see ``track_unpublished``); capturing and processing go
+        on, and ``publish`` may publish it again."""
+        publication, participant = self._publication, self._participant
+        self._publication = self._participant = None
+        if publication is not None and participant is not None:
+            sid = publication.get_sid()
+            if sid:
+                participant.unpublish_track(sid)
 
     # -- mute and push-to-talk -----------------------------------------------------------
 
@@ -287,6 +303,9 @@ class LiveKitMicrophone:
             self._level_db = 20.0 * math.log10(peak) if peak > 0 else -math.inf
             self._frames_sent += len(processed)
         self._source._capture_pcm(processed)
+        participant = self._participant
+        if participant is not None:
+            report_audio_level(participant, self._meter.measure(processed, self._rate))
 
     # -- figures -------------------------------------------------------------------------
 
@@ -318,12 +337,7 @@ class LiveKitMicrophone:
         self._closed = True
         self._capture = None
         poller.unregister(self)
-        publication, participant = self._publication, self._participant
-        self._publication = self._participant = None
-        if publication is not None and participant is not None:
-            sid = publication.get_sid()
-            if sid:
-                participant.unpublish_track(sid)
+        self.unpublish()
         processor, source = self._processor, self._source
         _runtime.call_soon(processor.close)
         source.close()

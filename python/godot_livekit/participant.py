@@ -60,8 +60,10 @@ class LiveKitParticipant(links.Linked):
         return room is not None and not self.is_stale() and room.speakers.is_speaking(self)
 
     def get_audio_level(self) -> float:
-        """How loud this participant is, 0..1: measured on the audio we receive from it (or
-        send, for the local participant); 0 when silent, unknown or stale."""
+        """How loud this participant is, 0..1 of full scale (RMS; a full-scale sine is
+        0.707): measured on the audio a ``LiveKitAudioStream`` receives from it, or on what
+        the ``LiveKitMicrophone`` sends for the local participant. 0 when nothing arrived
+        for a moment (silent, muted, not received), unknown or stale."""
         room = self._room
         if room is None or self.is_stale():
             return 0.0
@@ -74,6 +76,16 @@ class LiveKitParticipant(links.Linked):
     def __repr__(self) -> str:
         state = "stale" if self.is_stale() else "live"
         return f"<{type(self).__name__} identity={self.get_identity()!r} {state}>"
+
+
+def report_audio_level(participant: LiveKitParticipant, level: float) -> None:
+    """Record how loud ``participant`` is now (0..1, measured on audio just received from it
+    or sent for it) in its room's speakers registry, where ``get_audio_level()`` reads it.
+    Any thread; a participant of no room, or not identified yet, is ignored."""
+    room = participant._room
+    identity = participant.get_identity()
+    if room is not None and identity:
+        room.speakers.report_level(identity, level)
 
 
 class LiveKitRemoteParticipant(LiveKitParticipant):

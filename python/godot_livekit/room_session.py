@@ -199,7 +199,7 @@ def attach_handlers(session: Session, sdk_room: rtc.Room) -> None:
     def on_track_subscribed(
         track: rtc.Track, pub: rtc.RemoteTrackPublication, p: rtc.RemoteParticipant
     ) -> None:
-        wrapper = objects.track(track, int(pub.source))
+        wrapper = objects.track(track, int(pub.source), owner=remote(p))  # levels: track_owner
         post(events.TrackSubscribed(wrapper, remote_publication(pub), remote(p)))
 
     @on("track_unsubscribed")

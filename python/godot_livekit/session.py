@@ -19,7 +19,8 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Coroutine
+import weakref
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from livekit import rtc
@@ -83,13 +84,19 @@ class BackgroundWork:
             concurrent.futures.wait(pending, timeout=remaining)
 
 
+LEVEL_HOLD_SECONDS = 0.3
+"""A level not reported again within this time reads as 0 (the audio stopped arriving)."""
+
+
 class Speakers:
     """Who is speaking in a room (the server's active-speaker updates, main thread) and how
     loud (levels measured on the audio we receive or send, reported from any thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._active: tuple[object, ...] = ()
-        self._levels: dict[str, float] = {}
+        self._levels: dict[str, tuple[float, float]] = {}  # identity -> (level, when)
+        self._lock = threading.Lock()
 
     def set_active(self, speakers: list[Any]) -> None:
         self._active = tuple(speakers)
@@ -101,15 +108,25 @@ class Speakers:
         return any(speaker is participant for speaker in self._active)
 
     def report_level(self, identity: str, level: float) -> None:
-        """The latest audio level (0..1) measured for ``identity``."""
-        self._levels[identity] = min(1.0, max(0.0, float(level)))
+        """The latest audio level (0..1) measured for ``identity`` (any thread)."""
+        value = min(1.0, max(0.0, float(level)))
+        when = self._clock()
+        with self._lock:
+            self._levels[identity] = (value, when)
 
     def level_of(self, participant: LiveKitParticipant) -> float:
-        return self._levels.get(participant.get_identity(), 0.0)
+        """The level last reported for ``participant``; 0 when none arrived for
+        ``LEVEL_HOLD_SECONDS``."""
+        with self._lock:
+            entry = self._levels.get(participant.get_identity())
+        if entry is None or self._clock() - entry[1] > LEVEL_HOLD_SECONDS:
+            return 0.0
+        return entry[0]
 
     def clear(self) -> None:
         self._active = ()
-        self._levels = {}
+        with self._lock:
+            self._levels = {}
 
 
 class RoomContext:
@@ -252,6 +269,19 @@ class Session:
             self._operations.discard(task)
 
 
+_owners_lock = threading.Lock()
+_track_owners: weakref.WeakKeyDictionary[LiveKitTrack, LiveKitParticipant] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def track_owner(track: LiveKitTrack) -> LiveKitParticipant | None:
+    """The participant whose subscribed track ``track`` is (None when not known: a local
+    track, or a track object that was never subscribed)."""
+    with _owners_lock:
+        return _track_owners.get(track)
+
+
 Wrapper = LiveKitParticipant | LiveKitTrackPublication | LiveKitTrack
 """What an ObjectMap holds for an SDK object."""
 W = TypeVar("W", bound=Wrapper)
@@ -357,9 +387,12 @@ class ObjectMap:
         links.link_of(publication).sdk = sdk
         return publication
 
-    def track(self, sdk: rtc.Track, source: int = 0) -> LiveKitTrack:
+    def track(
+        self, sdk: rtc.Track, source: int = 0, owner: LiveKitParticipant | None = None
+    ) -> LiveKitTrack:
         """The track object of ``sdk``; ``source`` (a ``SOURCE_*``) comes from its
-        publication."""
+        publication, ``owner`` (when subscribing) is the participant who publishes it
+        (:func:`track_owner`)."""
         found = self._lookup(sdk, LiveKitTrack)
         if found is None:
             kind = (
@@ -368,6 +401,9 @@ class ObjectMap:
                 else LiveKitRemoteAudioTrack
             )
             found = self.remember(sdk, kind(links.TrackLink(sdk, source)))
+        if owner is not None:
+            with _owners_lock:
+                _track_owners[found] = owner
         return found
 
     def end(self) -> None:

@@ -76,8 +76,16 @@ LARGE_ROOM_SIGNALS: dict[str, dict[str, list[tuple[str, str]]]] = {
 # -- end large rooms
 
 EXTRA_SCRIPTS = {"LiveKitPoller", "LiveKitProbe"} | LARGE_ROOM_SCRIPTS  # + the autoload, probe
+BASES = {"LiveKitPoller": "Node"}  # scripts whose Godot base is not RefCounted
 # Signals a reference class declares beyond the reference: class -> signal -> (arg, type)s.
-EXTRA_SIGNALS: dict[str, dict[str, list[tuple[str, str]]]] = {**LARGE_ROOM_SIGNALS}
+EXTRA_SIGNALS: dict[str, dict[str, list[tuple[str, str]]]] = {
+    name: dict(signals) for name, signals in LARGE_ROOM_SIGNALS.items()
+}
+# -- voice (tests/unit/test_addon_voice.py covers these classes) --
+EXTRA_SCRIPTS |= {"LiveKitMicrophone", "LiveKitSpatialVoice"}
+BASES |= {"LiveKitMicrophone": "AudioStreamPlayer", "LiveKitSpatialVoice": "AudioStreamPlayer3D"}
+EXTRA_SIGNALS["LiveKitRoom"]["active_speakers_changed"] = [("speakers", "ARRAY")]
+# -- end of voice --
 _ = no_standin_crashes  # autouse fixture: nothing a real py4godot process would crash on
 
 REFERENCE = load_reference()
@@ -150,8 +158,7 @@ def test_script_registers_one_class_named_like_the_file(name: str) -> None:
     script = _script(name)
     assert script.standin_class() is not None, f"@gdclass did not register {name}"
     assert script.standin_class().__name__ == name
-    base = "Node" if name == "LiveKitPoller" else "RefCounted"
-    assert script.get_instance_base_type() == base
+    assert script.get_instance_base_type() == BASES.get(name, "RefCounted")
 
 
 # --- methods, signals, properties, constants -------------------------------------------------
@@ -198,6 +205,11 @@ def test_signals_exactly_as_declared_by_the_reference(ref: ReferenceClass) -> No
         ]
         expected = [(arg.name, _variant_type(arg.type)) for arg in sig.args]
         assert args == expected, f"{ref.name}.{sig.name}"
+    for name, expected in extra.items():
+        args = [
+            (str(a.get("name")), str(a.get("type"))) for a in gd_list(declared[name].get("args"))
+        ]
+        assert args == expected, f"{ref.name}.{name}"
 
 
 @pytest.mark.parametrize("ref", [pytest.param(r, id=r.name) for r in PRESENT])

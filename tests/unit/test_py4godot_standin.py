@@ -24,7 +24,10 @@ from addon_env import GD, gd_list, gd_new, is_freed, no_standin_crashes
 from py4godot import _engine, functions
 from py4godot.classes import core
 from py4godot.classes.AudioEffectCapture import AudioEffectCapture
+from py4godot.classes.AudioServer import AudioServer
 from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
+from py4godot.classes.AudioStreamMicrophone import AudioStreamMicrophone
+from py4godot.classes.AudioStreamPlayer import AudioStreamPlayer
 from py4godot.classes.AudioStreamPlayer3D import AudioStreamPlayer3D
 from py4godot.classes.ClassDB import ClassDB
 from py4godot.classes.core import Array, Dictionary, PackedByteArray, PackedFloat32Array
@@ -408,13 +411,109 @@ def test_spatial_player_gives_a_playback_only_while_playing() -> None:
     player.set_stream(generator)
     errors = len(functions.standin_engine_errors())
     assert player.get_stream_playback() is None
-    assert len(functions.standin_engine_errors()) == errors + 1
+    player.play()  # not inside the scene tree: nothing plays
+    assert not player.is_playing()
+    assert functions.standin_engine_errors()[errors:] == [
+        "Player is inactive. Call play() before requesting get_stream_playback().",
+        "Playback can only happen when a node is inside the scene tree",
+    ]
+    player.standin_enter_tree()
     player.play()
     assert player.is_playing() and player.get_stream_playback() is not None
     player.set_position(core.Vector3(1, 2, 3))
     assert player.get_position() == core.Vector3(1, 2, 3)
     player.stop()
-    player.destroy()
+    player.standin_free()
+
+
+# --- the scene tree and the audio server (Godot: node.cpp, audio_server.cpp) ------------------
+
+TREE_PROBE = """
+from py4godot.classes import gdclass
+from py4godot.classes.Node import Node
+
+calls = []
+
+
+@gdclass
+class TreeProbe(Node):
+    def _enter_tree(self):
+        calls.append(("enter", self.is_inside_tree()))
+
+    def _ready(self):
+        calls.append(("ready", self.is_inside_tree()))
+
+    def _exit_tree(self):
+        calls.append(("exit", self.is_inside_tree()))
+"""
+
+
+def test_the_scene_tree_calls_the_script_and_never_says_it_freed_it(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    script = load_temp_script(tmp_path, "TreeProbe", TREE_PROBE, monkeypatch)
+    node = instance_of(script)
+    calls = sys.modules["probe.TreeProbe"].calls
+    instance = node.script_instance  # the node's Python side (the tree is played on it)
+    instance.standin_enter_tree()
+    instance.standin_exit_tree()
+    instance.standin_enter_tree()  # _ready runs once; _exit_tree sees the node still inside
+    assert calls == [("enter", True), ("ready", True), ("exit", True), ("enter", True)]
+    node_id = node.instance_id
+    instance.standin_free()  # out of the tree first, then deleted
+    assert calls[-1] == ("exit", True) and len(calls) == 5  # and nothing tells the script
+    assert is_freed(node_id)
+    assert instance in script_extension_helpers.instantiated_classes  # its Python side lives on
+
+
+def test_audio_server_bus_names_effects_and_mute_order() -> None:
+    server = AudioServer.instance()
+    server.standin_reset()
+    errors = len(functions.standin_engine_errors())
+    server.add_bus(-1)
+    server.add_bus(-1)
+    assert [server.get_bus_name(i) for i in range(3)] == ["Master", "New Bus", "New Bus 2"]
+    server.set_bus_name(1, "Voice")
+    server.set_bus_name(2, "Voice")  # taken: made unique
+    assert server.get_bus_name(2) == "Voice 2" and server.get_bus_index("Nope") == -1
+    server.set_bus_name(0, "Other")  # bus 0 stays Master
+    server.remove_bus(0)
+    assert server.get_bus_name(0) == "Master"
+    assert functions.standin_engine_errors()[errors:] == ['Condition "p_index == 0" is true.']
+    capture = AudioEffectCapture.new()
+    capture.init_ref()
+    capture.set_buffer_length(0.1)
+    server.standin_set_mix_rate(48000)
+    server.add_bus_effect(1, capture, -1)  # instantiated for the bus: the ring exists now
+    assert capture.get_buffer_length_frames() == 8192 and capture.get_frames_available() == 0
+    server.set_bus_mute(1, True)
+
+    microphone = AudioStreamMicrophone.new()
+    microphone.init_ref()
+    player = AudioStreamPlayer.new()
+    player.set_stream(microphone)
+    player.set_bus("Voice")
+    player.standin_enter_tree()
+    heard = np.tile(np.float32([[0.25, -0.25]]), (512, 1))
+    assert not server.standin_record(heard).any()  # not playing yet: nothing heard
+    silence = capture.get_buffer(512)  # the capture processes silence too (process_silence)
+    assert silence.size() == 512 and not silence.to_byte_array()._data.any()
+    player.play()
+    out = server.standin_record(heard)
+    recorded = capture.get_buffer(512)  # effects run before the bus's mute
+    assert np.array_equal(recorded._data, heard)
+    assert not out.any()  # a muted bus sends silence on to Master
+    server.set_bus_mute(1, False)
+    assert np.array_equal(server.standin_record(heard), heard)  # unmuted: you hear yourself
+    player.set_bus("Missing")  # a bus that does not exist: the mixer sends it to Master
+    assert player.get_bus() == "Master"
+    assert np.array_equal(server.standin_record(heard), heard)
+    assert capture.get_frames_available() == 1024  # silence: nothing plays on its bus now
+    player.standin_free()
+    assert not server.standin_record(heard).any()  # a freed player plays nothing
+    server.remove_bus(2)
+    server.remove_bus(1)
+    assert server.get_bus_count() == 1
 
 
 # -- large rooms (issue 12): what send_file needs ------------------------------------------------

@@ -36,3 +36,23 @@ class RoomDeclaration:
     metadata: str
     connection_state: int
     auto_poll: bool = True
+
+
+# -- voice nodes (LiveKitMicrophone, LiveKitSpatialVoice) -----------------------------------
+
+
+class MicrophoneDeclaration:
+    """LiveKitMicrophone: the processing stages (default on), push-to-talk and mute."""
+
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    auto_gain_control: bool = True
+    high_pass_filter: bool = True
+    push_to_talk: bool = False
+    muted: bool = False
+
+
+class SpatialVoiceDeclaration:
+    """LiveKitSpatialVoice: the identity of the participant it plays."""
+
+    identity: str = ""

@@ -53,6 +53,19 @@ class ParticipantMembers(Wrapper):
         """True once the participant left or the room disconnected."""
         return self._lk().is_stale()
 
+    # -- voice: speaking and audio level (not in the original API) --
+
+    @guard(False)
+    def is_speaking(self) -> bool:
+        """True while the server counts this participant among the active speakers."""
+        return self._lk().is_speaking()
+
+    @guard(0.0)
+    def get_audio_level(self) -> float:
+        """How loud the participant is, 0..1 (RMS of the audio received from it, or sent by
+        the LiveKitMicrophone for the local participant); 0 when nothing arrives."""
+        return self._lk().get_audio_level()
+
 
 class TrackMembers(Wrapper):
     """LiveKitTrack: the getters and stats every track has."""

@@ -29,7 +29,11 @@ class ClassDB(Object):
 
     @native_method
     def can_instantiate(self, class_: str) -> bool:
-        return str(class_) in _native_classes and str(class_) not in ("ClassDB", "ResourceLoader")
+        return str(class_) in _native_classes and str(class_) not in (
+            "ClassDB",
+            "ResourceLoader",
+            "AudioServer",
+        )
 
     @native_method
     def instantiate(self, class_: str) -> Any:
