@@ -30,6 +30,7 @@ from . import (
     voice_echo,
     voice_latency,
     voice_noise,
+    video_tiles,
     voice_scale,
 )
 from .live import BenchError, ClickFeeder, LiveSession
@@ -49,6 +50,7 @@ SECTIONS = (
     "8. Voice: noise suppression (SNR gain)",
     "9. Voice: microphone-in to playback-out vs the raw SDK",
     "10. Voice: 32 participants, listener cost vs a raw-SDK listener",
+    "11. Video tiles: I420 planes vs RGBA, main-thread cost and bytes per frame",
 )
 DATA_TRACK_SECONDS = 60.0
 QUICK_DATA_TRACK_SECONDS = 3.0
@@ -161,7 +163,7 @@ def run_all(args: argparse.Namespace) -> None:
     if 8 in wanted:
         section(8)
         emit(voice_noise.report(voice_noise.run(quick)))
-    if not wanted & {2, 3, 4, 5, 6, 9, 10}:
+    if not wanted & {2, 3, 4, 5, 6, 9, 10, 11}:
         return
 
     with LiveSession(args.port, args.udp_port) as session:
@@ -199,6 +201,9 @@ def run_all(args: argparse.Namespace) -> None:
             section(10)
             emit("  smoke run: 4 talkers, 8 s" if quick else f"  running {voice_minutes:g} min ...")
             emit(voice_scale.report(voice_scale.run(session, voice_minutes, quick)))
+        if 11 in wanted:
+            section(11)
+            emit(video_tiles.report(video_tiles.run(session, quick)))
     emit(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
