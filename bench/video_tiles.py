@@ -132,12 +132,16 @@ class Viewer:
         self.poller = self.env.new_object("LiveKitPoller")
         self.poller._ready()
         self.room = self.env.new_object("LiveKitRoom")
-        self.tracks: list[Any] = []
-        self.room.connect("track_subscribed", lambda track, *_: self.tracks.append(track))
+        self.tracks: dict[str, Any] = {}  # video tracks by name (the room may hold others)
+        self.room.connect("track_subscribed", self._on_subscribed)
         token = session.server.token("tiles-viewer", session.room_name)
         self.room.connect_to_room(session.server.url, token, self.env.gd_dictionary())
         self.streams: dict[str, Any] = {}
         self.addon: dict[str, Any] = {}
+
+    def _on_subscribed(self, track: Any, *_: Any) -> None:
+        if track.get_kind() == 2:  # LiveKit.TRACK_KIND_VIDEO
+            self.tracks[track.get_name()] = track
 
     def frame(self) -> None:
         self.poller._process(1 / LOOP_FPS)
@@ -171,7 +175,7 @@ class Viewer:
             stream.close()
         for addon in self.addon.values():
             addon.close()
-        self.streams, self.addon, self.tracks = {}, {}, []
+        self.streams, self.addon = {}, {}
 
 
 def measure_size(
@@ -181,14 +185,14 @@ def measure_size(
     memcpy_hot = memcpy_stats(height, width, reps, 20)
     memcpy_paced = memcpy_stats(height, width, paced_reps, 10, 1 / LOOP_FPS)
     source = LiveKitVideoSource(width, height)
-    track = LiveKitLocalVideoTrack.create(f"tiles-{height}p", source)
+    name = f"tiles-{height}p"
+    track = LiveKitLocalVideoTrack.create(name, source)
     options = {"simulcast": False, "max_bitrate": BITRATES[height], "max_framerate": 30.0}
     publication = session.alice.local_participant.publish_track(track, options)
     pattern = MovingPattern(width, height)
     try:
-        seen = len(viewer.tracks)
-        _loop(session, viewer, source, pattern, lambda: len(viewer.tracks) > seen, 20.0)
-        viewer.open(viewer.tracks[-1])
+        _loop(session, viewer, source, pattern, lambda: name in viewer.tracks, 20.0)
+        viewer.open(viewer.tracks.pop(name))
         full = {name: False for name in PATHS}
 
         def all_full() -> bool:
