@@ -29,10 +29,10 @@ from . import (
     receive_video,
     scale,
     send_video,
+    video_tiles,
     voice_echo,
     voice_latency,
     voice_noise,
-    video_tiles,
     voice_scale,
 )
 from .live import BenchError, ClickFeeder, LiveSession

@@ -210,9 +210,7 @@ def run(session: LiveSession, quick: bool) -> ScaleResult:
                     ours, raw, machine, pub_cpu = _listen_pair(
                         session, room, size, media == "video", proximity, quick, pids
                     )
-                    result.points.append(
-                        Point(media, proximity, size, ours, raw, machine, pub_cpu)
-                    )
+                    result.points.append(Point(media, proximity, size, ours, raw, machine, pub_cpu))
         finally:
             publishers.close()
     result.load_after = os.getloadavg()[0]

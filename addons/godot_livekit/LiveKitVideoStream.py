@@ -62,9 +62,7 @@ class LiveKitVideoStream(FramePollMembers, AutoPollDeclaration, RefCounted):
     @guard()
     def from_participant(self, participant: Any, source: int) -> Any:
         """Reference static ``from_participant``: ``participant``'s video from ``source``."""
-        return self._lk_start(
-            _Core.from_participant(core_of(participant, "participant"), source)
-        )
+        return self._lk_start(_Core.from_participant(core_of(participant, "participant"), source))
 
     @guard(False)
     def is_active(self) -> bool:

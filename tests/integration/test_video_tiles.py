@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import addon_env
@@ -86,7 +85,8 @@ def plane_centres(planes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str
     }.items():
         patch = max(1, min(height, width) // 16)
         luma = y[row - patch : row + patch + 1, col - patch : col + patch + 1].mean()
-        chroma = (slice((row - patch) // 2, (row + patch) // 2 + 1),) + (
+        chroma = (
+            slice((row - patch) // 2, (row + patch) // 2 + 1),
             slice((col - patch) // 2, (col + patch) // 2 + 1),
         )
         result[name] = np.array([luma, u[chroma].mean(), v[chroma].mean()])
@@ -237,7 +237,9 @@ def test_addon_stream_fills_three_textures_and_its_material(connect_peer, liveki
     bob = new_object("LiveKitRoom")
     subscribed: list[GD] = []
     bob.connect("track_subscribed", lambda track, *_: subscribed.append(track))
-    bob.connect_to_room(livekit_server.url, livekit_server.token("bob", alice.room.get_name()), gd_dictionary())
+    bob.connect_to_room(
+        livekit_server.url, livekit_server.token("bob", alice.room.get_name()), gd_dictionary()
+    )
     with video_feeder(source):
         run_frames(poller, lambda: bool(subscribed), "bob subscribed")
         stream = new_object("LiveKitVideoStream").from_track(subscribed[0])

@@ -32,9 +32,7 @@ SHADER_TYPES = {"canvas": "canvas_item", "3d": "spatial"}
 
 def i420_frame(width: int, height: int) -> rtc.VideoFrame:
     """The quadrant pattern converted to I420 by the SDK (libyuv, BT.601 limited range)."""
-    return video_frame_from_rgba(quadrant_pattern(width, height)).convert(
-        rtc.VideoBufferType.I420
-    )
+    return video_frame_from_rgba(quadrant_pattern(width, height)).convert(rtc.VideoBufferType.I420)
 
 
 def core_stream_with(frame: rtc.VideoFrame) -> LiveKitVideoStream:
@@ -147,6 +145,7 @@ def test_the_addon_stream_in_i420_mode_gives_textures_and_material_before_any_fr
     stream.set_mode(1)
     y, u, v = stream.get_y_texture(), stream.get_u_texture(), stream.get_v_texture()
     assert stream.get_texture() == y and stream.get_mode() == 1
+    assert len({y, u, v}) == 3 and u.get_format() == v.get_format() == Format.FORMAT_R8
     assert y.get_format() == Format.FORMAT_R8 and (y.get_width(), y.get_height()) == (1, 1)
     image = stream.get_image()
     data = image.get_data()
