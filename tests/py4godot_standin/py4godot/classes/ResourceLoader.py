@@ -49,14 +49,14 @@ class ResourceLoader(Object):
     @native_method
     def load(self, path: str, type_hint: str = "", cache_mode: int = 1) -> Any:
         path = str(path)
+        if path.endswith(".gdshader"):
+            return _load_shader(path)
         cached = _cache.get(path)
         if cached is not None and cached.alive:
             script = Script.construct_without_init()
             script._ptr = CPPWrapper(cached)
             cached.reference()
             return script
-        if path.endswith(".gdshader"):
-            return _load_shader(path)
         if not path.endswith((".py", ".pyw", ".pyi")) or not os.path.isfile(
             annotations._resolve(path)
         ):
