@@ -91,6 +91,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
             Option("--minutes", type=float, help="length of the drift run (default 3)"),
             Option("--quick", action="store_true", help="short smoke run"),
             Option("--port", type=int, default=7880, help="local server port (namespace)"),
+            Option("--scale", action="store_true", help="only the rooms of 8/16/32 (section 12)"),
         ),
         extra="passed to bench.run",
     ),

@@ -2,8 +2,9 @@
 
     python build.py bench [--minutes 3] [--quick] [--port 7880]
     python build.py bench -- --sections 7,8,9,10 --voice-minutes 10   # the voice figures
+    python build.py bench --scale [--quick]   # a listener in rooms of 8, 16, 32 (section 12)
 
-Sections 2-6, 9 and 10 (and the receive half of 3) need a local livekit-server in the
+Sections 2-6 and 9-12 (and the receive half of 3) need a local livekit-server in the
 private network namespace that ``build.py bench`` creates; 7 and 8 run offline.
 """
 
@@ -26,7 +27,9 @@ from . import (
     audio_latency,
     data_tracks,
     receive_video,
+    scale,
     send_video,
+    video_tiles,
     voice_echo,
     voice_latency,
     voice_noise,
@@ -49,6 +52,8 @@ SECTIONS = (
     "8. Voice: noise suppression (SNR gain)",
     "9. Voice: microphone-in to playback-out vs the raw SDK",
     "10. Voice: 32 participants, listener cost vs a raw-SDK listener",
+    "11. Video tiles: I420 planes vs RGBA, main-thread cost and bytes per frame",
+    "12. Scale: a listener in rooms of 8, 16 and 32 vs a raw-SDK listener",
 )
 DATA_TRACK_SECONDS = 60.0
 QUICK_DATA_TRACK_SECONDS = 3.0
@@ -71,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--udp-port", type=int, default=None, help="WebRTC UDP port (port + 2)")
     parser.add_argument("--only", choices=["data-tracks"], help="run just this section")
+    parser.add_argument(
+        "--scale", action="store_true", help="run just section 12 (rooms of 8, 16, 32)"
+    )
     parser.add_argument(
         "--data-track-seconds", type=float, default=None, help="length of section 6 (default 60)"
     )
@@ -146,6 +154,8 @@ def run_all(args: argparse.Namespace) -> None:
     )
     if args.only == "data-tracks":
         wanted = {6}
+    if args.scale:
+        wanted = {12}
 
     memcpy = None
     audio_send = []
@@ -161,7 +171,7 @@ def run_all(args: argparse.Namespace) -> None:
     if 8 in wanted:
         section(8)
         emit(voice_noise.report(voice_noise.run(quick)))
-    if not wanted & {2, 3, 4, 5, 6, 9, 10}:
+    if not wanted & {2, 3, 4, 5, 6, 9, 10, 11, 12}:
         return
 
     with LiveSession(args.port, args.udp_port) as session:
@@ -199,6 +209,13 @@ def run_all(args: argparse.Namespace) -> None:
             section(10)
             emit("  smoke run: 4 talkers, 8 s" if quick else f"  running {voice_minutes:g} min ...")
             emit(voice_scale.report(voice_scale.run(session, voice_minutes, quick)))
+        if 11 in wanted:
+            section(11)
+            emit(video_tiles.report(video_tiles.run(session, quick)))
+        if 12 in wanted:
+            section(12)
+            emit("  smoke run: rooms of 2 and 4" if quick else "  running about 8 min ...")
+            emit(scale.report(scale.run(session, quick)))
     emit(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -1,6 +1,7 @@
 """Child processes of the 32-participant voice bench (``bench.voice_scale``).
 
     python -m bench.voice_scale_peers publish      # N publishers, tokens on stdin
+                                                   # ("video": [w, h, fps] adds a camera)
     python -m bench.voice_scale_peers listen-ours  # a LiveKitRoom listener
     python -m bench.voice_scale_peers listen-raw   # a raw livekit.rtc listener
 
@@ -75,6 +76,8 @@ def publish(config: dict[str, Any]) -> None:
     threading.Thread(target=loop.run_forever, daemon=True).start()
     sources: list[rtc.AudioSource] = []
     rooms: list[rtc.Room] = []
+    video = config.get("video")  # [width, height, fps] or absent: voice only
+    video_sources: list[rtc.VideoSource] = []
 
     async def join(token: str, index: int) -> None:
         room = rtc.Room(loop=loop)
@@ -85,6 +88,16 @@ def publish(config: dict[str, Any]) -> None:
         await room.local_participant.publish_track(track, options)
         rooms.append(room)
         sources.append(source)
+        if video is not None:  # the scale bench's small video (bench.scale)
+            video_source = rtc.VideoSource(video[0], video[1])
+            video_track = rtc.LocalVideoTrack.create_video_track(f"camera-{index}", video_source)
+            camera = rtc.TrackPublishOptions(
+                source=rtc.TrackSource.SOURCE_CAMERA,
+                simulcast=False,
+                video_encoding=rtc.VideoEncoding(max_bitrate=150_000, max_framerate=video[2]),
+            )
+            await room.local_participant.publish_track(video_track, camera)
+            video_sources.append(video_source)
 
     for index, token in enumerate(config["tokens"]):
         asyncio.run_coroutine_threadsafe(join(token, index), loop).result(90)
@@ -108,6 +121,10 @@ def publish(config: dict[str, Any]) -> None:
                 await source.capture_frame(frame)
 
         asyncio.run_coroutine_threadsafe(send(), loop)
+        if video is not None and tick % round(100 / video[2]) == 0:
+            picture = _moving_picture(video[0], video[1], tick)
+            for video_source in video_sources:
+                video_source.capture_frame(picture)
         tick += 1
         delay = start + tick * 0.01 - time.monotonic()
         if delay > 0:
@@ -120,6 +137,14 @@ def publish(config: dict[str, Any]) -> None:
         asyncio.run_coroutine_threadsafe(leave(), loop).result(20)
     except TimeoutError:
         print("publishers: disconnect timed out", file=sys.stderr)
+
+
+def _moving_picture(width: int, height: int, tick: int) -> rtc.VideoFrame:
+    """A grey frame with a bright bar that moves (so the encoder has work every frame)."""
+    pixels = np.full((height, width, 4), 96, np.uint8)
+    x = (tick * 2) % width
+    pixels[:, x : x + 8, :3] = 250
+    return rtc.VideoFrame(width, height, rtc.VideoBufferType.RGBA, pixels.tobytes())
 
 
 # ------------------------------------------------------------------------ listeners

@@ -2,8 +2,11 @@ extends Control
 ## Video call grid: publishes a moving test pattern as the camera track and shows one
 ## tile per remote video track.
 ##
-## Signal handlers only create or remove tiles; the per-frame work (drawing the pattern,
-## capture_frame, picking up remote textures) happens in [method _process].
+## Tiles are video tiles: each stream hands the GPU its Y, U and V planes
+## ([code]LiveKit.video_tile_from_track[/code]) and the tile's material converts them to RGB,
+## so the CPU copies 1.5 bytes per pixel and converts nothing. Signal handlers only create or
+## remove tiles; the per-frame work (drawing the pattern, capture_frame) happens in
+## [method _process].
 
 const DemoCommon: GDScript = preload("res://demo_scenes/demo_common.gd")
 const WIDTH: int = 640
@@ -72,12 +75,6 @@ func _process(delta: float) -> void:
 		_preview.update(_pattern)
 		if _video_source != null:
 			_video_source.capture_frame(_pattern, 0, 0)
-	for sid: String in _tiles:
-		var tile: Dictionary = _tiles[sid]
-		var view: TextureRect = tile["view"]
-		var texture: Variant = tile["stream"].get_texture()
-		if texture is Texture2D and view.texture != texture:
-			view.texture = texture
 
 
 func _on_connected() -> void:
@@ -111,17 +108,20 @@ func _on_track_subscribed(track: Object, publication: Object, participant: Objec
 	var sid: String = track.get_sid()
 	if _tiles.has(sid):
 		return
-	var stream: Object = LiveKit.video_stream_from_track(track)
+	var stream: Object = LiveKit.video_tile_from_track(track)
 	if stream == null:
 		return
 	var caption: String = DemoCommon.describe(participant)
 	if track.get_source() == LiveKit.SOURCE_SCREENSHARE:
 		caption += " (screen)"
 	var tile: VBoxContainer = _make_tile(caption)
+	var view: TextureRect = tile.get_child(0)
+	view.texture = stream.get_texture()  # the Y plane: the tile takes the video's size
+	view.material = stream.get_material()  # Y, U, V -> RGB on the GPU
 	_tiles[sid] = {
 		"stream": stream,
 		"tile": tile,
-		"view": tile.get_child(0),
+		"view": view,
 		"identity": DemoCommon.identity_of(participant),
 		"publication_sid": "" if publication == null else str(publication.get_sid()),
 	}

@@ -91,6 +91,13 @@ const VIDEO_QUALITY_MEDIUM: int = 1
 const VIDEO_QUALITY_HIGH: int = 2
 # -- end large rooms
 
+# --- video tiles (LiveKitVideoStream modes; beyond the reference) ---------------------
+## LiveKitVideoStream.set_mode(): RGBA on the CPU (the default) or the decoder's I420 planes
+## as three single-channel textures, drawn by [method video_tile_from_track]'s material.
+const VIDEO_MODE_RGBA: int = 0
+const VIDEO_MODE_I420: int = 1
+# --- end video tiles ------------------------------------------------------------------
+
 const ADDON_DIR: String = "res://addons/godot_livekit"
 const ROOM_SCRIPT: String = ADDON_DIR + "/LiveKitRoom.py"
 const AUDIO_SOURCE_SCRIPT: String = ADDON_DIR + "/LiveKitAudioSource.py"
@@ -197,6 +204,33 @@ static func video_stream_from_participant(participant: Object, source: int) -> O
 	if stream == null:
 		return null
 	return _made(stream.from_participant(participant, source), "video_stream_from_participant")
+
+
+# --- video tiles -----------------------------------------------------------------------
+
+
+## A LiveKitVideoStream of [param track] in [constant VIDEO_MODE_I420]: no RGBA conversion, the
+## planes go to the GPU. Show it with two lines:
+## [codeblock]
+## $Tile.texture = stream.get_texture()    # the Y plane: the node takes the video's size
+## $Tile.material = stream.get_material()  # get_material_3d() for a mesh
+## [/codeblock]
+static func video_tile_from_track(track: Object) -> Object:
+	var stream: Object = video_stream_from_track(track)
+	if stream != null:
+		stream.set_mode(VIDEO_MODE_I420)
+	return stream
+
+
+## [method video_tile_from_track] for [param participant]'s video from [param source].
+static func video_tile_from_participant(participant: Object, source: int) -> Object:
+	var stream: Object = video_stream_from_participant(participant, source)
+	if stream != null:
+		stream.set_mode(VIDEO_MODE_I420)
+	return stream
+
+
+# --- end video tiles -------------------------------------------------------------------
 
 
 ## LiveKitAudioStream.from_track(track): audio of a subscribed remote audio track.

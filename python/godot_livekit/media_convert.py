@@ -28,7 +28,9 @@ BufferLike = bytes | bytearray | memoryview
 __all__ = [
     "AudioJitterBuffer",
     "AudioResampler",
+    "chroma_size",
     "float_to_int16",
+    "i420_planes",
     "int16_to_float",
     "remix_channels",
     "rgba_from_bgra",
@@ -562,3 +564,32 @@ def rgba_from_video_frame(frame: rtc.VideoFrame) -> np.ndarray:
     if flat.size < needed:
         raise ValueError(f"RGBA frame {width}x{height} needs {needed} bytes, got {flat.size}")
     return flat[:needed].reshape(height, width, 4)
+
+
+def chroma_size(width: int, height: int) -> tuple[int, int]:
+    """(width, height) of an I420 frame's U and V planes: half the luma size, rounded up."""
+    return (width + 1) // 2, (height + 1) // 2
+
+
+def i420_planes(frame: rtc.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of an I420 frame as (h, w), (ch, cw), (ch, cw) uint8 numpy views
+    of its buffer (no copy; chroma is ceil(w/2) x ceil(h/2)).
+
+    The SDK's video streams hand out tightly packed planes (``normalize_stride``), one after
+    the other: Y, then U, then V.
+    """
+    if frame.type != rtc.VideoBufferType.I420:
+        raise ValueError(f"expected an I420 frame, got {rtc.VideoBufferType.Name(frame.type)}")
+    width, height = frame.width, frame.height
+    _check_size(width, height)
+    chroma_width, chroma_height = chroma_size(width, height)
+    luma, chroma = width * height, chroma_width * chroma_height
+    flat = np.frombuffer(frame.data, dtype=np.uint8)
+    if flat.size < luma + 2 * chroma:
+        raise ValueError(
+            f"I420 frame {width}x{height} needs {luma + 2 * chroma} bytes, got {flat.size}"
+        )
+    y = flat[:luma].reshape(height, width)
+    u = flat[luma : luma + chroma].reshape(chroma_height, chroma_width)
+    v = flat[luma + chroma : luma + 2 * chroma].reshape(chroma_height, chroma_width)
+    return y, u, v

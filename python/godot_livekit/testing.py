@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 from . import _runtime
 from .data_tracks import LiveKitDataTrackSubscription, end_subscription, receive_frame
 from .links import sdk_of
+from .video_stream import LiveKitVideoStream, receive_video_frame
 
 T = TypeVar("T")
 
 __all__ = [
     "end_data_track_subscription",
     "feed_data_track_frame",
+    "feed_video_frame",
     "run_on_runtime",
     "runtime_is_running",
     "runtime_loop",
@@ -58,3 +60,9 @@ def feed_data_track_frame(
 def end_data_track_subscription(subscription: LiveKitDataTrackSubscription, reason: str) -> None:
     """End ``subscription`` as its reader does when the track goes away."""
     end_subscription(subscription, reason, _NoRoom())
+
+
+def feed_video_frame(stream: LiveKitVideoStream, frame: Any) -> None:
+    """Hand ``stream`` one decoded ``rtc.VideoFrame`` as its SDK reader does (any thread);
+    its next ``poll()`` takes it if the frame's format is the stream's mode."""
+    receive_video_frame(stream, frame)

@@ -609,3 +609,33 @@ def test_godot_sees_only_py4godot_scripts() -> None:
         if [c.name for c in classes] != [path.stem]:
             problems.append(f"{rel(path)}: not one @gdclass named {path.stem} (add a .gdignore?)")
     assert not problems, "\n".join(problems)
+
+
+# --- shaders (video tiles) ------------------------------------------------------------------
+# No Godot shading-language checker is packaged for Python or Debian; these are the checks a
+# text scan can make: every res:// path exists, a .gdshader declares a known shader_type once,
+# brackets balance. tests/unit/test_addon_video_tiles.py checks the tile shaders' uniforms.
+
+SHADER_FILES = sorted(
+    [*ADDON.rglob("*.gdshader"), *ADDON.rglob("*.gdshaderinc"), *DEMOS.rglob("*.gdshader")]
+)
+SHADER_TYPES = {"spatial", "canvas_item", "particles", "sky", "fog"}
+
+
+@pytest.mark.parametrize("path", SHADER_FILES, ids=ids(SHADER_FILES))
+def test_shader_files_are_well_formed(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
+    for res in re.findall(r"res://[\w./-]+\.\w+", text):
+        assert res_to_path(res).is_file(), f"{rel(path)} refers to missing {res}"
+    kinds = re.findall(r"^\s*shader_type\s+(\w+)\s*;", code, re.M)
+    if path.suffix == ".gdshader":
+        assert len(kinds) == 1 and kinds[0] in SHADER_TYPES, kinds
+    else:
+        assert not kinds, "an include must not declare shader_type"
+    for opening, closing in ("()", "[]", "{}"):
+        assert code.count(opening) == code.count(closing), f"unbalanced {opening}{closing}"
+
+
+def test_addon_ships_shaders() -> None:
+    assert SHADER_FILES, "the video tile shaders are missing"

@@ -537,3 +537,67 @@ def test_globalize_path_maps_res_and_user_only(monkeypatch: Any, tmp_path: Path)
         assert settings.globalize_path(unchanged) == unchanged
     with pytest.raises(AssertionError):
         settings.globalize_path(7)
+
+
+# --- video tiles: shaders and shader materials (Godot scene/resources/shader.cpp, material.cpp)
+
+
+def test_a_gdshader_loads_as_a_shader_resource_cached_while_referenced() -> None:
+    loader = ResourceLoader.instance()
+    path = "res://addons/godot_livekit/video_tiles/video_i420.gdshader"
+    assert loader.exists(path) and not loader.exists("res://missing.gdshader")
+    shader = loader.load(path)
+    assert shader.get_class() == "Shader" and shader.get_path() == path
+    assert shader.get_mode() == 1  # Shader.MODE_CANVAS_ITEM, from `shader_type canvas_item;`
+    assert "shader_type canvas_item;" in shader.get_code()
+    again = loader.load(path)
+    assert again._engine() is shader._engine()  # the resource cache hands out the same one
+    assert shader.get_reference_count() == 2  # each returned Ref is its wrapper's count
+    errors = len(functions.standin_engine_errors())
+    assert loader.load("res://missing.gdshader") is None
+    assert len(functions.standin_engine_errors()) == errors + 1
+
+
+def test_shader_material_takes_any_parameter_name_and_holds_what_it_is_given() -> None:
+    from py4godot.classes.ShaderMaterial import ShaderMaterial
+
+    material = ShaderMaterial.new()
+    material.init_ref()
+    shader = ResourceLoader.instance().load(
+        "res://addons/godot_livekit/video_tiles/video_i420.gdshader"
+    )
+    material.set_shader(shader)
+    with pytest.raises(AssertionError):
+        material.set_shader(None)  # a typed Ref<Shader> parameter: asserted, None refused
+    data = PackedByteArray.new0()
+    data.resize(4)
+    texture = ImageTexture.create_from_image(
+        Image.create_from_data(2, 2, False, Format.FORMAT_R8, data)
+    )
+    count = texture.get_reference_count()
+    material.set_shader_parameter("no_such_uniform", texture)  # nothing is checked
+    assert texture.get_reference_count() == count + 1  # the parameter cache holds it
+    material.set_shader_parameter("no_such_uniform", None)  # null erases the entry
+    assert texture.get_reference_count() == count
+    assert material.get_shader_parameter("no_such_uniform") is None
+    with pytest.raises(ValueError):
+        material.set_shader_parameter("y_plane", {"a": 1})  # not a Variant type
+    with pytest.raises(AssertionError):
+        material.set_shader_parameter(3, texture)  # StringName parameter: str or StringName
+    # a typed Ref return: the wrapper owns the count it was handed
+    shader_count = shader.get_reference_count()
+    held = material.get_shader()
+    assert held.get_reference_count() == shader_count + 1
+    del held
+    gc.collect()
+    assert shader.get_reference_count() == shader_count
+    # a Variant return: the wrapper owns nothing, yet releases a count when it goes
+    material.set_shader_parameter("y_plane", texture)
+    count = texture.get_reference_count()
+    read = material.get_shader_parameter("y_plane")
+    assert read._engine() is texture._engine() and texture.get_reference_count() == count
+    del read
+    cast_helpers.clear_vals()
+    gc.collect()
+    assert texture.get_reference_count() == count - 1  # stolen: why the addon never reads it
+    texture.reference()  # give the stolen count back before the objects go

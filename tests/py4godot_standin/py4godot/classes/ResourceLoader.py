@@ -6,6 +6,10 @@
 # resource_loader.cpp) keeps a loaded resource only while something references it; a load after
 # it was freed runs exec_class (re-executes the module) again. load() returns a Ref: the wrapper
 # owns a count.
+# .gdshader paths: Godot's ResourceFormatLoaderShader (scene/resources/shader.cpp) reads the file
+# as text into a new Shader (set_code), cached like any resource; load() of a missing file is an
+# engine error and null. py4godot's generated load() returns smart_cast(_ret): a wrapper of the
+# resource's class (utils/smart_cast.py), owning the returned Ref's count.
 
 from __future__ import annotations
 
@@ -37,11 +41,16 @@ class ResourceLoader(Object):
 
     @native_method
     def exists(self, path: str, type_hint: str = "") -> bool:
-        return str(path).endswith((".py", ".pyw", ".pyi"))
+        path = str(path)
+        if path.endswith(".gdshader"):
+            return os.path.isfile(annotations._resolve(path))
+        return path.endswith((".py", ".pyw", ".pyi"))
 
     @native_method
     def load(self, path: str, type_hint: str = "", cache_mode: int = 1) -> Any:
         path = str(path)
+        if path.endswith(".gdshader"):
+            return _load_shader(path)
         cached = _cache.get(path)
         if cached is not None and cached.alive:
             script = Script.construct_without_init()
@@ -60,3 +69,27 @@ class ResourceLoader(Object):
         engine.transfer = annotations.exec_class(path)
         _cache[path] = engine
         return script
+
+
+def _load_shader(path: str) -> Any:
+    from py4godot.classes.Shader import Shader
+
+    cached = _cache.get(path)
+    if cached is not None and cached.alive:
+        shader = Shader.construct_without_init()
+        shader._ptr = CPPWrapper(cached)
+        cached.reference()
+        return shader
+    try:
+        with open(annotations._resolve(path), encoding="utf-8") as source:
+            code = source.read()
+    except OSError:
+        standin_engine_error(f"Cannot open file '{path}'.")
+        return None
+    shader = Shader.new()
+    shader.init_ref()
+    shader.set_code(code)
+    engine = shader._engine()
+    engine.path = path
+    _cache[path] = engine
+    return shader
