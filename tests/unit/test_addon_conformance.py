@@ -81,7 +81,7 @@ BASES = {"LiveKitPoller": "Node"}  # scripts whose Godot base is not RefCounted
 EXTRA_SIGNALS: dict[str, dict[str, list[tuple[str, str]]]] = {
     name: dict(signals) for name, signals in LARGE_ROOM_SIGNALS.items()
 }
-# -- voice (tests/unit/test_addon_voice.py covers these classes) --
+# -- voice (tests/unit/test_addon_voice_nodes.py covers these classes) --
 EXTRA_SCRIPTS |= {"LiveKitMicrophone", "LiveKitSpatialVoice"}
 BASES |= {"LiveKitMicrophone": "AudioStreamPlayer", "LiveKitSpatialVoice": "AudioStreamPlayer3D"}
 EXTRA_SIGNALS["LiveKitRoom"]["active_speakers_changed"] = [("speakers", "ARRAY")]
