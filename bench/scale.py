@@ -64,6 +64,7 @@ class ScaleResult:
     nearest: int
     seconds: float
     points: list[Point] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # a room size this machine could not run
     load_before: float = 0.0
     load_after: float = 0.0
 
@@ -90,7 +91,10 @@ def _read_line(process: subprocess.Popen[str], timeout: float, what: str) -> str
     reader.start()
     reader.join(timeout)
     if not result or not result[0]:
+        code = process.poll()
         process.kill()
+        if code is not None:  # its own reason went to stderr (above in the bench's output)
+            raise BenchError(f"{what}: exited with code {code} without an answer")
         raise BenchError(f"{what}: no answer within {timeout:g} s")
     return result[0].strip()
 
@@ -204,17 +208,33 @@ def run(session: LiveSession, quick: bool) -> ScaleResult:
         publishers = Publishers(session, room, media == "video")
         try:
             for size in sizes:
-                publishers.grow_to(size)
-                pids = [p.pid for p in publishers.processes]
-                for proximity in (0, nearest):
-                    ours, raw, machine, pub_cpu = _listen_pair(
-                        session, room, size, media == "video", proximity, quick, pids
-                    )
-                    result.points.append(Point(media, proximity, size, ours, raw, machine, pub_cpu))
+                try:
+                    publishers.grow_to(size)
+                    pids = [p.pid for p in publishers.processes]
+                    for proximity in (nearest, 0):  # the lighter point first: it matters most
+                        ours, raw, machine, pub_cpu = _listen_pair(
+                            session, room, size, media == "video", proximity, quick, pids
+                        )
+                        point = Point(media, proximity, size, ours, raw, machine, pub_cpu)
+                        result.points.append(point)
+                        print(f"  {_progress(point)}", file=sys.stderr, flush=True)
+                except BenchError as error:  # keep what was measured; larger rooms are skipped
+                    result.failures.append(f"{media}, {size} publishers: {error}")
+                    print(f"  {media}, {size} publishers FAILED: {error}", file=sys.stderr)
+                    break
         finally:
             publishers.close()
     result.load_after = os.getloadavg()[0]
     return result
+
+
+def _progress(p: Point) -> str:
+    who = f"nearest {p.proximity}" if p.proximity else "everyone"
+    return (
+        f"{p.media}, {who}, {p.size} publishers: frame {p.ours['cost_median_us']:.0f} us "
+        f"(raw {p.raw['cost_median_us']:.0f}), CPU {p.ours['cpu_percent']:.1f} % "
+        f"(raw {p.raw['cpu_percent']:.1f}), machine {p.machine_cpu:.0f} %"
+    )
 
 
 def _slope(points: list[Point], who: str, key: str) -> float:
@@ -296,6 +316,7 @@ def report(result: ScaleResult) -> str:
                 )
             summary.append(text + ".")
     lines += summary
+    lines += [f"  NOT MEASURED: {failure}" for failure in result.failures]
     lines.append(
         f"  {result.seconds:g} s per point at 60 fps, both listeners at once; video "
         f"{VIDEO[0]}x{VIDEO[1]} at ~{VIDEO[2]} fps per publisher, received in I420 (the tile "

@@ -30,5 +30,6 @@ def test_a_closed_video_source_drops_its_frame_buffers_and_ignores_frames() -> N
         after = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    # three buffers of the frame's size; at most one may still be with the send worker
-    assert before - after >= 2 * FRAME_BYTES, (before, after)
+    # three buffers of the frame's size; at most one may still be with the send worker (and
+    # other threads may allocate a little meanwhile: 64 KiB of slack, a fifteenth of a frame)
+    assert before - after >= 2 * FRAME_BYTES - 65536, (before, after)
