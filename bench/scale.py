@@ -23,18 +23,16 @@ import os
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .children import read_line, start_child
 from .live import BenchError, LiveSession
 from .stats import table
 
-REPO = Path(__file__).resolve().parent.parent
 SIZES = (8, 16, 32)
 QUICK_SIZES = (2, 4)
 PER_PROCESS = 8
@@ -67,36 +65,6 @@ class ScaleResult:
     failures: list[str] = field(default_factory=list)  # a room size this machine could not run
     load_before: float = 0.0
     load_after: float = 0.0
-
-
-def _child(module: str, role: str, config: dict[str, Any]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", module, role],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(config) + "\n")  # tokens go through the pipe only
-    process.stdin.flush()
-    return process
-
-
-def _read_line(process: subprocess.Popen[str], timeout: float, what: str) -> str:
-    assert process.stdout is not None
-    result: list[str] = []
-    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()))
-    reader.start()
-    reader.join(timeout)
-    if not result or not result[0]:
-        code = process.poll()
-        process.kill()
-        if code is not None:  # its own reason went to stderr (above in the bench's output)
-            raise BenchError(f"{what}: exited with code {code} without an answer")
-        raise BenchError(f"{what}: no answer within {timeout:g} s")
-    return result[0].strip()
 
 
 def _busy_ticks() -> tuple[int, int]:
@@ -136,12 +104,12 @@ class Publishers:
             config: dict[str, Any] = {"url": server.url, "tokens": tokens}
             if self.video:
                 config["video"] = list(VIDEO)
-            process = _child("bench.voice_scale_peers", "publish", config)
+            process = start_child("bench.voice_scale_peers", "publish", config)
             self.processes.append(process)
             started.append(process)
             self.count = last
         for process in started:
-            if _read_line(process, 300.0, "publishers") != "ready":
+            if read_line(process, 300.0, "publishers") != "ready":
                 raise BenchError("a publisher process failed")
 
     def close(self) -> None:
@@ -162,7 +130,7 @@ def _listen_pair(
     seconds = QUICK_SECONDS if quick else SECONDS
     server = session.server
     listeners = {
-        role: _child(
+        role: start_child(
             "bench.scale_peers",
             role,
             {
@@ -181,7 +149,7 @@ def _listen_pair(
     publishers0, wall0 = _process_ticks(publisher_pids), time.monotonic()
     try:
         figures = {
-            role: json.loads(_read_line(process, seconds + 300.0, role))
+            role: json.loads(read_line(process, seconds + 300.0, role))
             for role, process in listeners.items()
         }
         busy1, total1 = _busy_ticks()

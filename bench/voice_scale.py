@@ -12,17 +12,14 @@ cost, its process CPU and the audio delay (buffer + playback) once a second.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
-import sys
-import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .children import read_line, start_child
 from .live import BenchError, LiveSession
 from .stats import table
 
@@ -30,7 +27,6 @@ PUBLISHERS = 32
 PER_PROCESS = 16
 SMOKE_PUBLISHERS = 4
 SMOKE_SECONDS = 8.0
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -38,33 +34,6 @@ class ScaleResult:
     seconds: float
     ours: dict[str, Any]
     raw: dict[str, Any]
-
-
-def _child(role: str, config: dict[str, Any]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.voice_scale_peers", role],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(config) + "\n")  # tokens go through the pipe only
-    process.stdin.flush()
-    return process
-
-
-def _read_line(process: subprocess.Popen[str], timeout: float, what: str) -> str:
-    assert process.stdout is not None
-    result: list[str] = []
-    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()))
-    reader.start()
-    reader.join(timeout)
-    if not result or not result[0]:
-        process.kill()
-        raise BenchError(f"{what}: no answer within {timeout:g} s")
-    return result[0].strip()
 
 
 def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
@@ -78,12 +47,17 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
         for first in range(0, talkers, PER_PROCESS):
             last = min(talkers, first + PER_PROCESS)
             tokens = [server.token(f"talker-{i}", room) for i in range(first, last)]
-            publishers.append(_child("publish", {"url": server.url, "tokens": tokens}))
+            publishers.append(
+                start_child(
+                    "bench.voice_scale_peers", "publish", {"url": server.url, "tokens": tokens}
+                )
+            )
         for process in publishers:
-            if _read_line(process, 300.0, "publishers") != "ready":
+            if read_line(process, 300.0, "publishers") != "ready":
                 raise BenchError("a publisher process failed")
         listeners = {
-            role: _child(
+            role: start_child(
+                "bench.voice_scale_peers",
                 role,
                 {
                     "url": server.url,
@@ -95,7 +69,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
             for role in ("listen-ours", "listen-raw")
         }
         figures = {
-            role: json.loads(_read_line(process, seconds + 300.0, role))
+            role: json.loads(read_line(process, seconds + 300.0, role))
             for role, process in listeners.items()
         }
         for process in listeners.values():

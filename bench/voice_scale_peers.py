@@ -99,8 +99,23 @@ def publish(config: dict[str, Any]) -> None:
             await room.local_participant.publish_track(video_track, camera)
             video_sources.append(video_source)
 
+    async def join_retrying(token: str, index: int) -> None:
+        """On a saturated 2-core machine a join now and then times out (ICE under load):
+        leave and try again, as a game would, up to three times."""
+        for attempt in range(3):
+            kept = len(rooms), len(sources), len(video_sources)
+            try:
+                await join(token, index)
+                return
+            except Exception as error:  # ConnectError, PublishTrackError: the same remedy
+                if attempt == 2:
+                    raise
+                print(f"publisher {index}: {error}; joining again", file=sys.stderr)
+                del rooms[kept[0] :], sources[kept[1] :], video_sources[kept[2] :]
+                await asyncio.sleep(2.0)  # the same identity replaces a half-joined one
+
     for index, token in enumerate(config["tokens"]):
-        asyncio.run_coroutine_threadsafe(join(token, index), loop).result(90)
+        asyncio.run_coroutine_threadsafe(join_retrying(token, index), loop).result(300)
     print("ready", flush=True)
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
