@@ -29,6 +29,7 @@ from typing import Any
 import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import pytest
 from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
+from addon_scene import AddonScene
 from godot_livekit_dev.feeders import tone_feeder, video_feeder
 from peers import Peer
 from py4godot import functions
@@ -42,7 +43,6 @@ from godot_livekit import (
     LiveKitLocalVideoTrack,
     LiveKitVideoSource,
 )
-from godot_livekit.signals import activity_counter, wait_for_activity
 from godot_livekit.stream_sending import PIECE_BYTES
 
 _ = no_standin_crashes
@@ -62,24 +62,16 @@ DATA_TRACK_MODE_ORDERED = 1
 VIDEO_QUALITY_LOW, VIDEO_QUALITY_HIGH = 0, 2
 
 
-class Scene:
+class Scene(AddonScene):
     """A GDScript-like scene: the poller autoload, addon rooms, core peers, a frame loop."""
 
+    wait = WAIT
+
     def __init__(self, url: str, make_token: Callable[..., str]) -> None:
+        super().__init__()
         self.url, self.make_token = url, make_token
-        self.poller = new_object("LiveKitPoller")
-        self.poller._ready()
-        self.log: list[tuple[str, str, tuple[Any, ...]]] = []
-        self.each_frame: list[Callable[[], None]] = []
         self.peers: list[Peer] = []
         self.rooms: dict[str, GD] = {}
-
-    def record(self, label: str, handle: GD, names: tuple[str, ...]) -> None:
-        for name in names:
-            handle.connect(name, lambda *args, n=name: self.log.append((label, n, args)))
-
-    def args_of(self, label: str, name: str) -> list[tuple[Any, ...]]:
-        return [args for who, event, args in self.log if (who, event) == (label, name)]
 
     def join(self, identity: str) -> GD:
         """An addon room connected as ``identity``, its room and local signals recorded."""
@@ -92,34 +84,9 @@ class Scene:
         return room
 
     def frame(self) -> None:
-        for work in self.each_frame:
-            work()
         for peer in self.peers:
             peer.poll()
-        self.poller._process(FRAME)
-
-    def run_until(
-        self, done: Callable[[], bool], timeout: float, what: str | Callable[[], str]
-    ) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            seen = activity_counter()
-            self.frame()
-            if done():
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                events = [(who, event) for who, event, _ in self.log[-40:]]
-                said = what() if callable(what) else what
-                raise AssertionError(f"timed out after {timeout:g}s waiting for {said}\n{events}")
-            wait_for_activity(seen, min(remaining, FRAME))
-
-    def wait_event(
-        self, label: str, name: str, timeout: float = WAIT, after: int = 0
-    ) -> tuple[Any, ...]:
-        """The arguments of the newest ``name`` once more than ``after`` arrived."""
-        self.run_until(lambda: len(self.args_of(label, name)) > after, timeout, f"{label}: {name}")
-        return self.args_of(label, name)[-1]
+        super().frame()
 
     def sees(self, watcher: str, *identities: str) -> None:
         room = self.rooms[watcher]
@@ -131,7 +98,7 @@ class Scene:
 
     def leave(self) -> None:
         for label, room in self.rooms.items():
-            gone = len(self.args_of(label, "disconnected"))
+            gone = self.count(label, "disconnected")
             room.disconnect_from_room()
             self.wait_event(label, "disconnected", after=gone)
 

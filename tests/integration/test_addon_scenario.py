@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import addon_env
 import numpy as np
 import pytest
 from addon_env import GD, gd_dict, gd_dictionary, gd_list, gd_var, new_object, no_standin_crashes
+from addon_scene import AddonScene
 from godot_livekit_dev.patterns import (
     dominant_frequency,
     pattern_error,
@@ -38,7 +38,6 @@ from py4godot.classes.core import Dictionary, PackedByteArray, PackedStringArray
 from py4godot.classes.Image import Format, Image
 
 from addons.godot_livekit.bridge import convert
-from godot_livekit.signals import activity_counter, wait_for_activity
 
 _ = no_standin_crashes
 
@@ -56,58 +55,13 @@ RECORDED = (
 )  # fmt: skip
 
 
-class Scene:
+class Scene(AddonScene):
     """A GDScript-like scene: the poller autoload, rooms, and a per-frame loop."""
-
-    def __init__(self) -> None:
-        self.poller = new_object("LiveKitPoller")
-        self.poller._ready()
-        self.events: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
-        self.each_frame: list[Callable[[], None]] = []
 
     def room(self, label: str) -> GD:
         room = new_object("LiveKitRoom")
-        self.events[label] = []
-        for name in RECORDED:
-            room.connect(name, self._recorder(label, name))
+        self.record(label, room, RECORDED)
         return room
-
-    def _recorder(self, label: str, name: str) -> Callable[..., None]:
-        return lambda *args: self.events[label].append((name, args))
-
-    def args_of(self, label: str, name: str) -> list[tuple[Any, ...]]:
-        return [args for event, args in self.events[label] if event == name]
-
-    def frame(self) -> None:
-        for work in self.each_frame:
-            work()
-        self.poller._process(FRAME)
-
-    def run_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
-        """Run frames (per-frame work, then the poller's _process) until ``done()``."""
-        deadline = time.monotonic() + timeout
-        while True:
-            seen = activity_counter()
-            self.frame()
-            if done():
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                transcript = {k: [e for e, _ in v] for k, v in self.events.items()}
-                raise AssertionError(
-                    f"timed out after {timeout:g}s waiting for {what}\n{transcript}"
-                )
-            wait_for_activity(seen, min(remaining, FRAME))
-
-    def count(self, label: str, name: str) -> int:
-        return len(self.args_of(label, name))
-
-    def wait_event(
-        self, label: str, name: str, timeout: float = CONNECT_WAIT, after: int = 0
-    ) -> tuple[Any, ...]:
-        """The arguments of the newest ``name`` event once more than ``after`` arrived."""
-        self.run_until(lambda: self.count(label, name) > after, timeout, f"{label}: {name}")
-        return self.args_of(label, name)[-1]
 
 
 def utf8(text: str) -> PackedByteArray:

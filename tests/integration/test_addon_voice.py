@@ -12,12 +12,13 @@ frequency and level of a tone, mute signals, who the room says is speaking.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
 from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
+from addon_scene import AddonScene
 from godot_livekit_dev.patterns import dominant_frequency, sine_wave
 from py4godot import functions
 from py4godot.classes.AudioServer import AudioServer
@@ -26,7 +27,6 @@ from voice_helpers import band_level_db
 
 from addons.godot_livekit.bridge import convert
 from godot_livekit import links, testing
-from godot_livekit.signals import activity_counter, wait_for_activity
 
 _ = no_standin_crashes
 
@@ -43,62 +43,19 @@ RECORDED = (
 )  # fmt: skip
 
 
-class Scene:
+class Scene(AddonScene):
     """A GDScript-like scene: the poller autoload, rooms, per-frame work and a frame loop."""
-
-    def __init__(self) -> None:
-        self.poller = new_object("LiveKitPoller")
-        self.poller._ready()
-        self.events: dict[str, list[tuple[str, tuple[Any, ...]]]] = {}
-        self.each_frame: list[Callable[[], None]] = []
 
     def room(self, label: str, url: str, token: str) -> GD:
         room = new_object("LiveKitRoom")
-        self.events[label] = []
-        for name in RECORDED:
-            room.connect(name, self._recorder(label, name))
+        self.record(label, room, RECORDED)
         assert room.connect_to_room(url, token, gd_dictionary())
         self.wait_event(label, "connected")
         return room
 
-    def _recorder(self, label: str, name: str) -> Callable[..., None]:
-        return lambda *args: self.events[label].append((name, args))
-
-    def args_of(self, label: str, name: str) -> list[tuple[Any, ...]]:
-        return [args for event, args in self.events[label] if event == name]
-
-    def frame(self) -> None:
-        for work in self.each_frame:
-            work()
-        self.poller._process(FRAME)
-
-    def run_until(self, done: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            seen = activity_counter()
-            self.frame()
-            if done():
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                transcript = {k: [e for e, _ in v] for k, v in self.events.items()}
-                raise AssertionError(
-                    f"timed out after {timeout:g}s waiting for {what}\n{transcript}"
-                )
-            wait_for_activity(seen, min(remaining, FRAME))
-
-    def run_for(self, seconds: float) -> None:
-        """Keep the frames going for ``seconds`` (an observation window, not a sleep)."""
-        end = time.monotonic() + seconds
-        self.run_until(lambda: time.monotonic() >= end, seconds + 5.0, "the window")
-
-    def wait_event(self, label: str, name: str, after: int = 0, timeout: float = CONNECT_WAIT):
-        self.run_until(lambda: len(self.args_of(label, name)) > after, timeout, f"{label}: {name}")
-        return self.args_of(label, name)[-1]
-
     def leave(self, *rooms: tuple[str, GD]) -> None:
         for label, room in rooms:
-            count = len(self.args_of(label, "disconnected"))
+            count = self.count(label, "disconnected")
             room.disconnect_from_room()
             self.wait_event(label, "disconnected", after=count)
 
