@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import threading
 import time
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 
-from .voice_scale_peers import PLAYBACK_TARGET_MS, RATE, DrainingPlayback
+from .voice_scale_peers import PLAYBACK_TARGET_MS, RATE, DrainingPlayback, run_and_exit
 
 LOOP_FPS = 60
 MAX_DELAY_S = 0.12
@@ -155,6 +154,7 @@ def listen_ours(config: dict[str, Any]) -> dict[str, Any]:
         CONNECT_WAIT,
         [],
     ):
+        room.disconnect_from_room()  # cancels the SDK's connect: nothing retries past us
         raise SystemExit("listener did not connect")
     figures = measure(config, pump_all, lambda: len(audio) + len(video), lambda: taken[0])
     figures["starved"] = sum(p.starved for _, p in audio.values())
@@ -319,7 +319,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    # the SDK's native threads may abort while the interpreter tears down: skip it
-    os._exit(code)
+    run_and_exit(main)

@@ -19,7 +19,9 @@ import os
 import sys
 import threading
 import time
+import traceback
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -359,8 +361,20 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    code = main()
+def run_and_exit(main: Callable[[], int]) -> None:
+    """``main()``, then out at once, also when a peer gave up: the SDK's native threads may
+    abort, or hold a connect that is still retrying, while the interpreter tears down."""
+    try:
+        code = main()
+    except SystemExit as stop:  # a peer that gave up, with its reason
+        print(stop, file=sys.stderr, flush=True)
+        code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
     sys.stdout.flush()
-    # the SDK's native threads may abort while the interpreter tears down: skip it
     os._exit(code)
+
+
+if __name__ == "__main__":
+    run_and_exit(main)
