@@ -13,6 +13,24 @@ logger = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 2.0
 
 
+def followed_source(source: object, kind: str, sources: tuple[int, ...], where: str) -> int | None:
+    """The track source a ``from_participant`` stream waits for. Any int is accepted, as the
+    original casts any int: one no ``kind`` track can come from gives a stream that stays
+    silent (None here, with a warning) instead of an error."""
+    if isinstance(source, bool) or not isinstance(source, int):
+        raise TypeError(f"{where}: source must be an int, got {type(source).__name__}")
+    if source not in sources:
+        logger.warning(
+            "%s: no %s track comes from source %d (%s); the stream stays silent",
+            where,
+            kind,
+            source,
+            " or ".join(str(s) for s in sources),
+        )
+        return None
+    return source
+
+
 class _Stale(Protocol):
     def is_stale(self) -> bool: ...
 

@@ -25,7 +25,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, links, poller
-from ._sdk_stream import SdkStreamOwner
+from ._sdk_stream import SdkStreamOwner, followed_source
 from .audio_level import LevelMeter
 from .audio_playout import Playback, PlayoutReader
 from .audio_processing import far_end
@@ -91,15 +91,17 @@ class LiveKitAudioStream(SdkStreamOwner):
         """A stream of ``participant``'s audio from ``source`` (e.g. SOURCE_MICROPHONE)."""
         if not isinstance(participant, LiveKitParticipant):
             raise TypeError("from_participant: participant must be a LiveKitParticipant")
-        if source not in (LiveKitTrack.SOURCE_MICROPHONE, LiveKitTrack.SOURCE_SCREENSHARE_AUDIO):
-            raise ValueError(
-                "from_participant: source must be SOURCE_MICROPHONE or SOURCE_SCREENSHARE_AUDIO"
-            )
+        followed = followed_source(
+            source,
+            "audio",
+            (LiveKitTrack.SOURCE_MICROPHONE, LiveKitTrack.SOURCE_SCREENSHARE_AUDIO),
+            "LiveKitAudioStream.from_participant",
+        )
         stream = LiveKitAudioStream()
         stream._origin = participant
         stream._level_owner = participant
         sdk = links.sdk_of(participant)
-        if sdk is None:
+        if sdk is None or followed is None:
             stream._ended = True
             return stream
         stream._make = lambda rate: rtc.AudioStream.from_participant(

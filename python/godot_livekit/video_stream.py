@@ -25,7 +25,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, links, poller
-from ._sdk_stream import CLOSE_TIMEOUT, SdkStreamOwner
+from ._sdk_stream import CLOSE_TIMEOUT, SdkStreamOwner, followed_source
 from .media_convert import i420_planes
 from .participant import LiveKitParticipant
 from .signals import notify_activity, signal
@@ -86,12 +86,16 @@ class LiveKitVideoStream(SdkStreamOwner):
         starts delivering once that track is published and subscribed."""
         if not isinstance(participant, LiveKitParticipant):
             raise TypeError("from_participant: participant must be a LiveKitParticipant")
-        if source not in (LiveKitTrack.SOURCE_CAMERA, LiveKitTrack.SOURCE_SCREENSHARE):
-            raise ValueError("from_participant: source must be SOURCE_CAMERA or SOURCE_SCREENSHARE")
+        followed = followed_source(
+            source,
+            "video",
+            (LiveKitTrack.SOURCE_CAMERA, LiveKitTrack.SOURCE_SCREENSHARE),
+            "LiveKitVideoStream.from_participant",
+        )
         stream = LiveKitVideoStream()
         stream._origin = participant
         sdk = links.sdk_of(participant)
-        if sdk is None:
+        if sdk is None or followed is None:
             stream._ended = True
             return stream
         stream._start(

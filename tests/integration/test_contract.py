@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from godot_livekit_dev.patterns import pattern_error, quadrant_pattern
 from livekit import api
 from media_helpers import video_feeder
 from peers import Peer, wait_for_event, wait_until
 
 from godot_livekit import (
+    LiveKitAudioStream,
     LiveKitLocalVideoTrack,
     LiveKitRoom,
     LiveKitTrack,
@@ -217,3 +219,38 @@ def test_video_frames_of_another_size_are_sent_as_they_are(alice_bob) -> None:
 
     wait_until([alice, bob], small_pattern_arrived, 20.0, "the 160x120 pattern at bob")
     stream.close()
+
+
+def test_streams_from_a_participant_take_any_source(alice_bob) -> None:
+    """As in the original (it casts any int): a source no track of the stream's kind can come
+    from gives a silent stream, not an error; the same participant's camera still plays."""
+    alice, bob = alice_bob
+    source = LiveKitVideoSource.create(160, 120)
+    track = LiveKitLocalVideoTrack.create("camera", source)
+    alice.local.publish_track(track, {"simulcast": False, "source": LiveKitTrack.SOURCE_CAMERA})
+    wait_for_event(bob, "track_subscribed", also=[alice])
+    sender = bob.room.get_remote_participants()["alice"]
+    silent = [
+        LiveKitVideoStream.from_participant(sender, LiveKitTrack.SOURCE_MICROPHONE),
+        LiveKitVideoStream.from_participant(sender, 42),
+        LiveKitAudioStream.from_participant(sender, LiveKitTrack.SOURCE_CAMERA),
+    ]
+    with pytest.raises(TypeError):
+        LiveKitVideoStream.from_participant(sender, "camera")  # type: ignore[arg-type]
+    camera = LiveKitVideoStream.from_participant(sender, LiveKitTrack.SOURCE_CAMERA)
+    camera.set_auto_poll(False)
+    pattern = quadrant_pattern(160, 120)
+
+    def camera_plays() -> bool:
+        source.capture_frame(pattern)
+        if not camera.poll():
+            return False
+        frame = camera.get_texture()
+        return frame is not None and pattern_error(frame) < 40
+
+    wait_until([alice, bob], camera_plays, 20.0, "alice's camera at bob")
+    assert [stream.is_active() for stream in silent] == [False, False, False]
+    assert silent[0].poll() is False and silent[0].get_texture() is None
+    assert len(silent[2].read_frames(480)) == 0
+    for stream in [*silent, camera]:
+        stream.close()
