@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from livekit import rtc
@@ -295,22 +295,14 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         encoded = stream_sending.utf8(text, "send_text")
         topic = check_topic(topic, "send_text")
         opts = stream_sending.send_options(options, "send_text")
-        session, sdk = self._live("send a text stream")
-        stream_id = stream_sending.new_stream_id()
-        session.run_transfer(
-            f"stream {stream_id}",
-            stream_sending.send_stream(
-                session,
-                sdk,
-                "text",
-                stream_id,
-                topic,
-                opts,
-                stream_sending.text_pieces(text),
-                len(encoded),
-            ),
+        return self._send_stream(
+            "send a text stream",
+            "text",
+            topic,
+            opts,
+            stream_sending.text_pieces(text),
+            len(encoded),
         )
-        return stream_id
 
     def send_bytes(
         self,
@@ -328,22 +320,14 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         opts = stream_sending.SendOptions(
             opts.destination_identities, opts.attributes, opts.name, opts.mime_type, len(payload)
         )
-        session, sdk = self._live("send a byte stream")
-        stream_id = stream_sending.new_stream_id()
-        session.run_transfer(
-            f"stream {stream_id}",
-            stream_sending.send_stream(
-                session,
-                sdk,
-                "bytes",
-                stream_id,
-                topic,
-                opts,
-                stream_sending.byte_pieces(payload),
-                len(payload),
-            ),
+        return self._send_stream(
+            "send a byte stream",
+            "bytes",
+            topic,
+            opts,
+            stream_sending.byte_pieces(payload),
+            len(payload),
         )
-        return stream_id
 
     def send_file(
         self, path: str, topic: str = "", options: Mapping[str, Any] | None = None
@@ -358,20 +342,26 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         opts = stream_sending.file_options(
             stream_sending.send_options(options, "send_file"), full, size
         )
-        session, sdk = self._live("send a file")
+        return self._send_stream(
+            "send a file", "bytes", topic, opts, stream_sending.file_pieces(full, size), size
+        )
+
+    def _send_stream(
+        self,
+        what: str,
+        kind: stream_sending.WriterKind,
+        topic: str,
+        opts: stream_sending.SendOptions,
+        pieces: AsyncGenerator[tuple[str | bytes, int], None],
+        total: int,
+    ) -> str:
+        """Start sending ``pieces`` (``total`` bytes) as a ``kind`` stream in the background;
+        returns its id at once (progress and the end arrive as signals)."""
+        session, sdk = self._live(what)
         stream_id = stream_sending.new_stream_id()
         session.run_transfer(
             f"stream {stream_id}",
-            stream_sending.send_stream(
-                session,
-                sdk,
-                "bytes",
-                stream_id,
-                topic,
-                opts,
-                stream_sending.file_pieces(full, size),
-                size,
-            ),
+            stream_sending.send_stream(session, sdk, kind, stream_id, topic, opts, pieces, total),
         )
         return stream_id
 
