@@ -26,16 +26,20 @@ import json
 import sys
 import threading
 import time
-from collections import deque
 from typing import Any
 
 import numpy as np
 from livekit import rtc
 
-from .voice_scale_peers import PLAYBACK_TARGET_MS, RATE, DrainingPlayback, run_and_exit
+from .voice_scale_peers import (
+    PLAYBACK_TARGET_MS,
+    RATE,
+    DrainingPlayback,
+    RawBuffer,
+    run_and_exit,
+)
 
 LOOP_FPS = 60
-MAX_DELAY_S = 0.12
 CONNECT_WAIT = 120.0
 
 
@@ -165,42 +169,19 @@ def listen_ours(config: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------------ raw livekit.rtc
 
 
-class RawVoice:
-    """What a developer writes on raw livekit.rtc: float frames in a locked deque."""
+class RawVoice(RawBuffer):
+    """What a developer writes on raw livekit.rtc: float frames in a locked deque, pushed
+    into a playback by the main loop."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.chunks: deque[np.ndarray] = deque()
-        self.frames = 0
+        super().__init__()
         self.playback = DrainingPlayback()
-
-    def push(self, frame: rtc.AudioFrame) -> None:
-        data = np.frombuffer(frame.data, np.int16).reshape(-1, 2).astype(np.float32)
-        data *= 1.0 / 32768.0
-        with self.lock:
-            self.chunks.append(data)
-            self.frames += len(data)
-            while self.frames > RATE * MAX_DELAY_S:
-                self.frames -= len(self.chunks.popleft())
 
     def play(self, target: int) -> None:
         available = self.playback.get_frames_available()
-        wanted = min(available, target - (self.playback.capacity - available))
-        taken = []
-        with self.lock:
-            while self.chunks and wanted > 0:
-                head = self.chunks[0]
-                if len(head) <= wanted:
-                    taken.append(self.chunks.popleft())
-                    wanted -= len(head)
-                    self.frames -= len(head)
-                else:
-                    taken.append(head[:wanted])
-                    self.chunks[0] = head[wanted:]
-                    self.frames -= wanted
-                    wanted = 0
-        if taken:
-            self.playback.push_buffer(np.concatenate(taken))
+        frames = self.pop(min(available, target - (self.playback.capacity - available)))
+        if frames is not None:
+            self.playback.push_buffer(frames)
 
 
 class RawCamera:

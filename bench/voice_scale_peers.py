@@ -259,7 +259,7 @@ def listen_ours(config: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-class _RawBuffer:
+class RawBuffer:
     """What a developer writes on raw livekit.rtc: float frames in a locked deque."""
 
     def __init__(self) -> None:
@@ -296,20 +296,20 @@ class _RawBuffer:
 def listen_raw(config: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    buffers: dict[str, tuple[_RawBuffer, DrainingPlayback]] = {}
+    buffers: dict[str, tuple[RawBuffer, DrainingPlayback]] = {}
     tasks: list[asyncio.Task[None]] = []
     lock = threading.Lock()
 
     async def connect() -> rtc.Room:
         room = rtc.Room(loop=loop)
 
-        async def read(stream: rtc.AudioStream, buffer: _RawBuffer) -> None:
+        async def read(stream: rtc.AudioStream, buffer: RawBuffer) -> None:
             async for event in stream:
                 buffer.push(event.frame)
 
         def on_subscribed(track: rtc.Track, publication: Any, participant: Any) -> None:
             if track.kind == rtc.TrackKind.KIND_AUDIO:
-                buffer = _RawBuffer()
+                buffer = RawBuffer()
                 with lock:
                     buffers[track.sid] = (buffer, DrainingPlayback())
                 stream = rtc.AudioStream.from_track(
