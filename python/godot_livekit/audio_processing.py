@@ -25,10 +25,23 @@ logger = logging.getLogger(__name__)
 
 FRAME_MS = 10
 TAP_CAPACITY_SECONDS = 2.0
-CONTINUITY_MS = 20.0
-SLEW_MS = 0.5
+CONTINUITY_MS = 50.0
+"""A writer's estimate further than this from where its audio continues is a gap or a
+hitch (an underrun, a stall): its audio starts afresh at the estimate."""
+DEADBAND_MS = 4.0
+"""A writer's audio moves to its estimate only once the estimate's average has drifted
+this far (one echo-canceller block): the estimate jitters by up to a mixer chunk."""
+ERROR_SMOOTHING = 0.02
+"""Weight of each new estimate in a writer's running average error (about 50 pushes)."""
 MAX_STREAM_DELAY_MS = 500
 """The WebRTC module's limit for ``set_stream_delay_ms``."""
+FAR_END_BACKLOG_MS = 500
+"""Far end read but not yet given to the module; more than this (the capture stalled) drops
+the oldest."""
+FAR_END_CUSHION_MS = 30.0
+"""Far end held back before the first far-end frame is given (after the canceller starts
+or the microphone was muted): Godot's capture arrives in mixer chunks, so at a poll the
+microphone may be up to a chunk ahead of the clock the far end is read by."""
 
 
 class FarEndTap:
@@ -42,7 +55,8 @@ class FarEndTap:
 
     def __init__(self, sample_rate: int = 48000, clock: Callable[[], float] = time.monotonic):
         self._lock = threading.Lock()
-        self._clock = clock
+        self.clock = clock
+        """The tap's time line: audio is placed and read by this clock (seconds)."""
         self._readers = 0
         self.active = False
         """True while a reader is attached (writers may skip :meth:`add` otherwise)."""
@@ -53,12 +67,16 @@ class FarEndTap:
         self._capacity = round(TAP_CAPACITY_SECONDS * self.sample_rate)
         self._ring = np.zeros(self._capacity, np.float32)
         self._read_index: int | None = None  # absolute frame index of the next read
-        self._next_of: dict[int, int] = {}  # writer -> where its next block goes
+        self._writers: dict[int, _WriterPlacement] = {}
+        self.restarts = 0
+        """Times a writer's audio started afresh (a gap or a hitch in its playback)."""
+        self.moves = 0
+        """Times a writer's audio moved to follow its drifted estimate."""
         self._continuity = round(CONTINUITY_MS * self.sample_rate / 1000)
-        self._slew = round(SLEW_MS * self.sample_rate / 1000)
+        self._deadband = DEADBAND_MS * self.sample_rate / 1000
 
     def _now_index(self) -> int:
-        return math.floor(self._clock() * self.sample_rate)
+        return math.floor(self.clock() * self.sample_rate)
 
     def attach(self, sample_rate: int) -> None:
         """A reader starts; the tap runs at ``sample_rate`` (the last reader's wins)."""
@@ -75,7 +93,7 @@ class FarEndTap:
             if self._readers == 0:
                 self._ring[:] = 0.0
                 self._read_index = None
-                self._next_of.clear()
+                self._writers.clear()
 
     def add(
         self, frames: np.ndarray, queued_frames: int, sample_rate: int, writer: object = None
@@ -84,9 +102,12 @@ class FarEndTap:
         held ``queued_frames``) into the timeline where they will be heard.
 
         A ``writer`` (one per playback) keeps its audio contiguous: its next block goes
-        right after the previous one, moved at most ``SLEW_MS`` towards the estimate, so a
-        playback drained in chunks (Godot's mixer) does not tear the reference the echo
-        canceller follows; a jump over ``CONTINUITY_MS`` (a gap, a hitch) starts afresh."""
+        right after the previous one. The estimate ``now + queued_frames`` jitters by up
+        to one mixer chunk (Godot's mixer drains a playback in chunks), and an echo
+        canceller cannot follow a reference whose delay keeps moving, so the audio moves
+        to the estimate only when the estimate's running average has drifted
+        ``DEADBAND_MS`` (clock drift), in one step; an estimate over ``CONTINUITY_MS`` off
+        (an underrun, a hitch) starts afresh."""
         if not self.active or len(frames) == 0:
             return
         mono = frames.mean(axis=1) if frames.ndim == 2 else np.asarray(frames, np.float32)
@@ -101,15 +122,14 @@ class FarEndTap:
                 self._read_index = now
             start = now + int(queued_frames)
             if writer is not None:
-                follows = self._next_of.get(id(writer))
-                if (
-                    follows is not None
-                    and follows >= self._read_index
-                    and abs(start - follows) <= self._continuity
-                ):
-                    # right after its previous block, moving towards the estimate slowly
-                    start = follows + max(-self._slew, min(self._slew, start - follows))
-                self._next_of[id(writer)] = start + len(mono)
+                placement = self._writers.get(id(writer))
+                if placement is None:
+                    placement = self._writers[id(writer)] = _WriterPlacement()
+                start = placement.place(
+                    start, len(mono), self._read_index, self._continuity, self._deadband
+                )
+                self.restarts += placement.restarted
+                self.moves += placement.moved
             skip = max(0, self._read_index - start)  # already read: too late to matter
             end = min(start + len(mono), self._read_index + self._capacity)
             if end <= start + skip:
@@ -124,11 +144,16 @@ class FarEndTap:
         if first < len(values):
             self._ring[: len(values) - first] += values[first:]
 
-    def read_until_now(self, out: np.ndarray | None = None) -> np.ndarray:
-        """Everything heard since the last read, up to now (float32 mono; silence where
-        nothing played). The part read is cleared for the next lap of the ring."""
+    def read_until_now(
+        self, out: np.ndarray | None = None, until: float | None = None
+    ) -> np.ndarray:
+        """Everything heard since the last read, up to now (or up to the clock time
+        ``until``, if not earlier than the last read; float32 mono; silence where nothing
+        played). The part read is cleared for the next lap of the ring."""
         with self._lock:
             now = self._now_index()
+            if until is not None and self._read_index is not None:
+                now = max(self._read_index, min(now, math.floor(until * self.sample_rate)))
             if self._read_index is None or now - self._read_index > self._capacity:
                 # first read, or the reader fell a whole ring behind: start again from now
                 self._ring[:] = 0.0
@@ -147,6 +172,39 @@ class FarEndTap:
             return result[:count]
 
 
+class _WriterPlacement:
+    """Where one writer's audio continues on the tap, and how far its estimates are off."""
+
+    __slots__ = ("error", "follows", "moved", "restarted")
+
+    def __init__(self) -> None:
+        self.follows: int | None = None
+        self.error = 0.0
+        self.restarted = False  # by the last place(): started afresh
+        self.moved = False  # by the last place(): moved to the estimate
+
+    def place(
+        self, estimate: int, count: int, read_index: int, continuity: int, deadband: float
+    ) -> int:
+        follows = self.follows
+        self.moved = False
+        self.restarted = follows is not None and (
+            follows < read_index or abs(estimate - follows) > continuity
+        )
+        if follows is None or self.restarted:
+            start = estimate  # first block, or after a gap: start afresh
+            self.error = 0.0
+        else:
+            self.error += (estimate - follows - self.error) * ERROR_SMOOTHING
+            start = follows
+            if abs(self.error) >= deadband:  # the playback really moved: follow it once
+                start = follows + round(self.error)
+                self.error = 0.0
+                self.moved = True
+        self.follows = start + count
+        return start
+
+
 far_end = FarEndTap()
 """The process-wide far-end tap fed by every audio stream's ``poll``."""
 
@@ -155,10 +213,14 @@ class VoiceProcessor:
     """10 ms framing plus the WebRTC audio processing module, for one microphone.
 
     :meth:`process` takes mono int16 at ``sample_rate`` in any length and returns the
-    processed complete 10 ms frames (the rest waits for the next call). Before each batch
-    it feeds the far end read from ``tap`` as the reverse stream. Stages switch on and off
-    at run time; as the SDK's module is configured at creation, a switch makes a new
-    module (the echo canceller then re-converges within a second or two).
+    processed complete 10 ms frames (the rest waits for the next call). The far end read
+    from ``tap`` waits in a backlog, and the module gets exactly one 10 ms far-end frame
+    before each microphone frame (silence when the backlog is empty), as WebRTC's own
+    audio device paths do: its echo canceller counts the two streams' calls, and a burst
+    of one against the other makes it shift or reset its delay estimate (its render
+    buffer's underrun and excess-render handling), so the echo would come back. Stages
+    switch on and off at run time; as the SDK's module is configured at creation, a
+    switch makes a new module (the echo canceller then re-converges).
     """
 
     def __init__(
@@ -185,7 +247,13 @@ class VoiceProcessor:
         self._apm: rtc.AudioProcessingModule | None = None
         self._pending = np.zeros(self.frame_samples, np.int16)
         self._pending_count = 0
-        self._far_pending = np.zeros(0, np.float32)
+        self._far_backlog = np.zeros(
+            round(FAR_END_BACKLOG_MS * sample_rate / 1000) + self.frame_samples, np.float32
+        )
+        self._far_count = 0
+        self._far_cushion = round(FAR_END_CUSHION_MS * sample_rate / 1000)
+        self._far_priming = True
+        self._far_scratch = np.zeros(self.frame_samples, np.float32)
         # one reusable native frame each way; the numpy views alias their bytes
         self._near_frame = rtc.AudioFrame.create(sample_rate, 1, self.frame_samples)
         self._near_view = np.frombuffer(self._near_frame.data.cast("B"), np.int16)
@@ -193,6 +261,9 @@ class VoiceProcessor:
         self._far_view = np.frombuffer(self._far_audio.data.cast("B"), np.int16)
         self.stream_delay_ms = 0
         self.frames_processed = 0
+        self.far_end_gaps = 0
+        """Microphone frames given silence as their far end because the backlog ran dry
+        after its cushion had filled (each one shifts the pairing by 10 ms)."""
         self._tap_attached = False
         self._rebuild()
 
@@ -213,7 +284,8 @@ class VoiceProcessor:
             assert self._tap is not None
             self._tap.detach()
             self._tap_attached = False
-        self._far_pending = np.zeros(0, np.float32)
+        self._far_count = 0
+        self._far_priming = True
 
     def set_stage(self, name: str, enabled: bool) -> None:
         """Switch ``echo_cancellation``, ``noise_suppression``, ``auto_gain_control`` or
@@ -231,9 +303,11 @@ class VoiceProcessor:
 
     # -- processing --------------------------------------------------------------------
 
-    def process(self, pcm: np.ndarray) -> np.ndarray:
+    def process(self, pcm: np.ndarray, far_until: float | None = None) -> np.ndarray:
         """Frame and process mono int16 ``pcm``; returns the processed int16 frames (a
-        multiple of 10 ms, possibly empty)."""
+        multiple of 10 ms, possibly empty). ``far_until``: the clock time at which ``pcm``
+        was taken from the capture (default: now); the far end is read up to then, so the
+        two streams are measured at one instant whatever thread runs this, and when."""
         n = self.frame_samples
         total = self._pending_count + len(pcm)
         frames = total // n
@@ -250,39 +324,59 @@ class VoiceProcessor:
         self._pending_count = len(rest)
         apm = self._apm
         if apm is not None:
-            self._feed_far_end(apm)
-            echo = self._stages["echo_cancellation"]
+            echo = self._tap_attached
+            if echo:
+                self._read_far_end(far_until)
             for index in range(frames):  # one 10 ms frame per native call, in place
                 block = out[index * n : (index + 1) * n]
-                self._near_view[:] = block
                 if echo:
+                    self._feed_far_frame(apm)
                     apm.set_stream_delay_ms(self.stream_delay_ms)
+                self._near_view[:] = block
                 apm.process_stream(self._near_frame)
                 block[:] = self._near_view
         self.frames_processed += frames
         return out
 
-    def _feed_far_end(self, apm: rtc.AudioProcessingModule) -> None:
-        if not self._tap_attached:
-            return
+    def _read_far_end(self, until: float | None) -> None:
+        """Append the far end heard since the last call to the backlog (keeping the
+        newest ``FAR_END_BACKLOG_MS`` if the microphone has stalled)."""
         assert self._tap is not None
-        heard = self._tap.read_until_now()
-        if len(self._far_pending):
-            heard = np.concatenate([self._far_pending, heard])
-        n = self.frame_samples
-        whole = len(heard) // n
-        if whole:
-            scaled = np.clip(heard[: whole * n], -1.0, 1.0) * 32767.0
-            for index in range(whole):
-                self._far_view[:] = scaled[index * n : (index + 1) * n]
-                apm.process_reverse_stream(self._far_audio)
-        self._far_pending = heard[whole * n :].copy()
+        backlog, count = self._far_backlog, self._far_count
+        heard = self._tap.read_until_now(backlog[count:], until)
+        if len(heard) and heard.base is not backlog:  # read into a new array: no room
+            newest = np.concatenate([backlog[:count], heard])[-len(backlog) :]
+            backlog[: len(newest)] = newest
+            self._far_count = len(newest)
+        else:
+            self._far_count = count + len(heard)
 
-    def discard_far_end(self) -> None:
-        """Skip the far end heard so far (while the microphone is muted and unprocessed)."""
+    def _feed_far_frame(self, apm: rtc.AudioProcessingModule) -> None:
+        """Give the module the oldest 10 ms of the backlog: silence while the backlog
+        fills up to its cushion (the far end then stays that far ahead of the microphone,
+        and the pairing of the two holds through the capture's jitter) or if it ran dry."""
+        n, count, backlog = self.frame_samples, self._far_count, self._far_backlog
+        if self._far_priming and count >= self._far_cushion + n:
+            self._far_priming = False
+        if not self._far_priming and count < n:
+            self.far_end_gaps += 1
+        if count >= n and not self._far_priming:
+            np.clip(backlog[:n], -1.0, 1.0, out=self._far_scratch)
+            np.multiply(self._far_scratch, 32767.0, out=self._far_view, casting="unsafe")
+            backlog[: count - n] = backlog[n:count]
+            self._far_count = count - n
+        else:
+            self._far_view[:] = 0
+        apm.process_reverse_stream(self._far_audio)
+
+    def discard_far_end(self, until: float | None = None) -> None:
+        """Skip the far end heard so far, or up to the clock time ``until`` (while the
+        microphone is muted and unprocessed, or after a hitch skipped some of it); the
+        pairing starts again with the next frames."""
         if self._tap_attached and self._tap is not None:
-            self._tap.read_until_now()
-            self._far_pending = np.zeros(0, np.float32)
+            self._tap.read_until_now(until=until)
+            self._far_count = 0
+            self._far_priming = True
 
     def close(self) -> None:
         """Release the module and stop reading the far end (idempotent)."""

@@ -82,9 +82,8 @@ class LiveKitMicrophone:
             self.STAGE_AUTO_GAIN_CONTROL: bool(auto_gain_control),
             self.STAGE_HIGH_PASS_FILTER: bool(high_pass_filter),
         }
-        self._processor = VoiceProcessor(
-            self._rate, tap if tap is not None else far_end, **self._stages
-        )
+        self._tap = tap if tap is not None else far_end
+        self._processor = VoiceProcessor(self._rate, self._tap, **self._stages)
         self._capture: CaptureSource | None = None
         self._auto_poll = True
         self._publication: LiveKitLocalTrackPublication | None = None
@@ -269,23 +268,28 @@ class LiveKitMicrophone:
         if available <= 0:
             return 0
         block = np.asarray(capture.get_buffer(available), dtype=np.float32)
+        taken_at = self._tap.clock()
         frames = block.shape[0] if block.ndim else 0
         if frames == 0:
             return 0
         self._frames_captured += frames
         backlog = round(self.MAX_BACKLOG_MS * self._mix_rate / 1000)
-        if frames > backlog:  # after a hitch: send the newest, not a burst of old audio
+        skipped = frames > backlog
+        if skipped:  # after a hitch: send the newest, not a burst of old audio
             self._frames_skipped += frames - backlog
             block = block[-backlog:]
+        if skipped or not self.is_transmitting():
+            # the far end of what is not processed goes too: the two stay paired
+            _runtime.call_soon(self._processor.discard_far_end, taken_at)
         if not self.is_transmitting():
-            _runtime.call_soon(self._processor.discard_far_end)
             return frames
         mono = block.mean(axis=1) if block.ndim == 2 else block.reshape(-1)
         delay_ms = 1000.0 * (self._output_latency + len(mono) / self._mix_rate)
-        _runtime.call_soon(self._process, mono, min(MAX_STREAM_DELAY_MS, round(delay_ms)))
+        delay_ms = min(MAX_STREAM_DELAY_MS, round(delay_ms))
+        _runtime.call_soon(self._process, mono, delay_ms, taken_at)
         return frames
 
-    def _process(self, mono: np.ndarray, delay_ms: int) -> None:
+    def _process(self, mono: np.ndarray, delay_ms: int, taken_at: float) -> None:
         """Runtime thread: int16, native resampling, 10 ms processing, send."""
         if self._closed:
             return
@@ -295,7 +299,7 @@ class LiveKitMicrophone:
         if not self._resampler.is_identity:
             pcm = self._resampler.push(pcm)
         self._processor.stream_delay_ms = delay_ms
-        processed = self._processor.process(pcm)
+        processed = self._processor.process(pcm, taken_at)
         if len(processed) == 0:
             return
         peak = float(np.abs(processed).max()) / INT16_SCALE
