@@ -114,11 +114,17 @@ def test_muting_and_push_to_talk_mute_the_publication(alice_bob) -> None:
 
 
 def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -> None:
-    """bob talks (1 kHz bursts with a breath of noise); alice's speaker plays him into her
-    room; her microphone hears it 60 ms later at half level. With echo cancellation bob
-    hears himself back at least 20 dB weaker than without."""
+    """bob talks (1 kHz bursts with a vibrato and a breath of noise); alice's speaker plays
+    him into her room; her microphone hears it 60 ms later at half level. With echo
+    cancellation bob hears himself back at least 20 dB weaker than without.
+
+    The vibrato matters: WebRTC's AEC3 leaves a narrow band (a bin 3x its neighbours for
+    5 blocks, 20 ms) out of its filter's adaptation (render_signal_analyzer.cc,
+    MaskRegionsAroundNarrowBands) and a quarter second of one pure frequency is exactly
+    that: its echo then comes and goes for the first 10 s or so, whatever the input's
+    timing (replayed from recorded runs, deterministically). A voice's pitch moves."""
     alice, bob = alice_bob
-    far_signal = tone_bursts(1000.0, breath=0.05)
+    far_signal = tone_bursts(1000.0, breath=0.05, vibrato=150.0)
     bob_source = LiveKitAudioSource.create(RATE, 1, 0)
     bob.local.publish_track(LiveKitLocalAudioTrack.create("bob-voice", bob_source), {})
 
@@ -145,12 +151,12 @@ def test_echo_canceller_removes_the_far_end_heard_by_the_microphone(alice_bob) -
             def level(seconds: float) -> float:
                 heard = collect(at_bob, [alice, bob], seconds, [room_runs])
                 assert len(heard) > 0.6 * seconds * RATE
-                return band_level_db(heard, RATE, 1000.0)
+                return band_level_db(heard, RATE, 1000.0, width=200.0)
 
             microphone.set_echo_cancellation(False)
             level(2.0)  # settle
             echo = level(3.0)
-            assert echo > band_level_db(np.zeros(3 * RATE) + 1e-4, RATE, 1000.0) + 30
+            assert echo > band_level_db(np.zeros(3 * RATE) + 1e-4, RATE, 1000.0, width=200.0) + 30
             microphone.set_echo_cancellation(True)
             # the canceller converges within seconds (how many depends on the delay it has
             # to find): wait for it, bounded, then it must stay down

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 RATE = 48000
+VIBRATO_RATE = 6.0
 
 
 def band_level_db(samples: np.ndarray, rate: int, frequency: float, width: float = 30.0) -> float:
@@ -22,24 +23,46 @@ def band_level_db(samples: np.ndarray, rate: int, frequency: float, width: float
 
 
 def tone_bursts(
-    frequency: float, on_s: float = 0.25, period_s: float = 0.5, breath: float = 0.0
+    frequency: float,
+    on_s: float = 0.25,
+    period_s: float = 0.5,
+    breath: float = 0.0,
+    vibrato: float = 0.0,
 ) -> Callable[[int, int], np.ndarray]:
     """``signal(start, n)``: a tone switched on and off (an echo canceller needs onsets to
-    find the delay; a steady sine is periodic everywhere), with ``breath`` of noise while
-    on (deterministic per sample, like a voice's breath: broadband for the delay finder)."""
+    find the delay; a steady sine is periodic everywhere), with ``breath`` of white noise
+    while on (deterministic per sample, like a voice's breath: broadband for the delay
+    finder) and a 6 Hz ``vibrato`` of that many Hz either way (a voice's pitch moves; a
+    pure tone held for a quarter second is a narrow band that WebRTC's echo canceller
+    leaves out of its filter's adaptation on purpose)."""
 
     def signal(start: int, n: int) -> np.ndarray:
         index = np.arange(n) + start
         t = index / RATE
         on = (t % period_s) < on_s
-        tone = 0.3 * np.sin(2 * np.pi * frequency * t)
+        phase = 2 * np.pi * frequency * t
+        if vibrato:
+            phase = phase + (vibrato / VIBRATO_RATE) * np.sin(2 * np.pi * VIBRATO_RATE * t)
+        tone = 0.3 * np.sin(phase)
         if breath:
-            # a hash of the sample index: the same noise whoever asks for which block
-            noise = ((index * 2654435761) % 65536) / 32768.0 - 1.0
-            tone = tone + breath * noise
+            tone = tone + breath * hashed_noise(index)
         return (tone * on).astype(np.float32)
 
     return signal
+
+
+def hashed_noise(index: np.ndarray) -> np.ndarray:
+    """White noise in [-1, 1) as a hash of each sample's index (splitmix64's finaliser):
+    the same noise whoever asks for which block. (A multiplicative hash modulo 2**16 is
+    not noise: it is a sawtooth at 22.8 kHz whose aliases are tones, periodic like the
+    tone itself, and Opus removes most of it.)"""
+    h = index.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return (h >> np.uint64(40)).astype(np.float64) / float(1 << 23) - 1.0
 
 
 class EchoRoom:
