@@ -35,13 +35,16 @@ ERROR_SMOOTHING = 0.02
 """Weight of each new estimate in a writer's running average error (about 50 pushes)."""
 MAX_STREAM_DELAY_MS = 500
 """The WebRTC module's limit for ``set_stream_delay_ms``."""
-FAR_END_BACKLOG_MS = 500
+FAR_END_BACKLOG_MS = 1500
 """Far end read but not yet given to the module; more than this (the capture stalled) drops
 the oldest."""
-FAR_END_CUSHION_MS = 30.0
-"""Far end held back before the first far-end frame is given (after the canceller starts
-or the microphone was muted): Godot's capture arrives in mixer chunks, so at a poll the
-microphone may be up to a chunk ahead of the clock the far end is read by."""
+PAIRING_OBSERVE_MS = 1000.0
+"""How long the far end and the microphone are watched, after the canceller starts (or the
+microphone was muted), before their frames are paired: long enough to see the capture's
+jitter (Godot's capture arrives in mixer chunks)."""
+PAIRING_SLACK_MS = 10.0
+"""Far end held beyond the least the observed jitter needed: one 10 ms frame, for a
+capture chunk landing in a way not seen while watching."""
 
 
 class FarEndTap:
@@ -251,8 +254,11 @@ class VoiceProcessor:
             round(FAR_END_BACKLOG_MS * sample_rate / 1000) + self.frame_samples, np.float32
         )
         self._far_count = 0
-        self._far_cushion = round(FAR_END_CUSHION_MS * sample_rate / 1000)
-        self._far_priming = True
+        self._observe_samples = round(PAIRING_OBSERVE_MS * sample_rate / 1000)
+        self._slack = round(PAIRING_SLACK_MS * sample_rate / 1000)
+        self._observing = True  # watching, not yet pairing (see _pair)
+        self._observed_near = 0  # microphone samples processed while watching
+        self._least_lead: int | None = None  # least far end ahead of the microphone seen
         self._far_scratch = np.zeros(self.frame_samples, np.float32)
         # one reusable native frame each way; the numpy views alias their bytes
         self._near_frame = rtc.AudioFrame.create(sample_rate, 1, self.frame_samples)
@@ -263,7 +269,7 @@ class VoiceProcessor:
         self.frames_processed = 0
         self.far_end_gaps = 0
         """Microphone frames given silence as their far end because the backlog ran dry
-        after its cushion had filled (each one shifts the pairing by 10 ms)."""
+        after the pairing was set (each one shifts the pairing by 10 ms)."""
         self._tap_attached = False
         self._rebuild()
 
@@ -284,8 +290,13 @@ class VoiceProcessor:
             assert self._tap is not None
             self._tap.detach()
             self._tap_attached = False
+        self._restart_pairing()
+
+    def _restart_pairing(self) -> None:
         self._far_count = 0
-        self._far_priming = True
+        self._observing = True
+        self._observed_near = 0
+        self._least_lead = None
 
     def set_stage(self, name: str, enabled: bool) -> None:
         """Switch ``echo_cancellation``, ``noise_suppression``, ``auto_gain_control`` or
@@ -335,8 +346,32 @@ class VoiceProcessor:
                 self._near_view[:] = block
                 apm.process_stream(self._near_frame)
                 block[:] = self._near_view
+            if echo and self._observing:
+                self._watch(frames * n)
         self.frames_processed += frames
         return out
+
+    def _watch(self, near_samples: int) -> None:
+        """While watching: note how far the far end read so far leads the microphone
+        frames processed so far, at this instant; when watched long enough, pair them."""
+        self._observed_near += near_samples
+        lead = self._far_count - self._observed_near
+        if self._least_lead is None or lead < self._least_lead:
+            self._least_lead = lead
+        if self._observed_near >= self._observe_samples:
+            self._pair()
+
+    def _pair(self) -> None:
+        """Drop the far end that belongs to the frames already processed, less the least
+        lead seen, so the far end stays ``PAIRING_SLACK_MS`` ahead at the capture's most
+        jittered: every later microphone frame then has its far-end frame, the pairing
+        holds, and the module sees the least delay the capture allows (never negative)."""
+        assert self._least_lead is not None
+        drop = max(0, min(self._far_count, self._observed_near + self._least_lead - self._slack))
+        backlog = self._far_backlog
+        backlog[: self._far_count - drop] = backlog[drop : self._far_count]
+        self._far_count -= drop
+        self._observing = False
 
     def _read_far_end(self, until: float | None) -> None:
         """Append the far end heard since the last call to the backlog (keeping the
@@ -352,15 +387,12 @@ class VoiceProcessor:
             self._far_count = count + len(heard)
 
     def _feed_far_frame(self, apm: rtc.AudioProcessingModule) -> None:
-        """Give the module the oldest 10 ms of the backlog: silence while the backlog
-        fills up to its cushion (the far end then stays that far ahead of the microphone,
-        and the pairing of the two holds through the capture's jitter) or if it ran dry."""
+        """Give the module the oldest 10 ms of the backlog; silence while the pairing is
+        being watched, or if the backlog ran dry (a gap: the pairing shifts by 10 ms)."""
         n, count, backlog = self.frame_samples, self._far_count, self._far_backlog
-        if self._far_priming and count >= self._far_cushion + n:
-            self._far_priming = False
-        if not self._far_priming and count < n:
+        if not self._observing and count < n:
             self.far_end_gaps += 1
-        if count >= n and not self._far_priming:
+        if count >= n and not self._observing:
             np.clip(backlog[:n], -1.0, 1.0, out=self._far_scratch)
             np.multiply(self._far_scratch, 32767.0, out=self._far_view, casting="unsafe")
             backlog[: count - n] = backlog[n:count]
@@ -375,8 +407,7 @@ class VoiceProcessor:
         pairing starts again with the next frames."""
         if self._tap_attached and self._tap is not None:
             self._tap.read_until_now(until=until)
-            self._far_count = 0
-            self._far_priming = True
+            self._restart_pairing()
 
     def close(self) -> None:
         """Release the module and stop reading the far end (idempotent)."""
