@@ -184,7 +184,7 @@ class PlaybackAdapter:
     """Godot's AudioStreamGeneratorPlayback as the core's ``Playback`` (numpy frames in),
     pushing through one reused PackedByteArray."""
 
-    __slots__ = ("_bytes", "playback")
+    __slots__ = ("_bytes", "instance_id", "playback")
 
     def __init__(self, playback: Any) -> None:
         if playback is None or not hasattr(playback, "push_buffer"):
@@ -192,6 +192,8 @@ class PlaybackAdapter:
                 f"playback must be an AudioStreamGeneratorPlayback, got {type(playback).__name__}"
             )
         self.playback = playback
+        self.instance_id = int(playback.get_instance_id())
+        """Which Godot object this is, known without calling into it (it may be gone)."""
         self._bytes = PackedByteArray.new0()
 
     def get_frames_available(self) -> int:
