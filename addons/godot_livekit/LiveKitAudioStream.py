@@ -10,6 +10,13 @@ LiveKitPoller do it each frame). The stream is stereo at 48 kHz unless ``mix_rat
 AudioStreamGenerator's) says otherwise. Audio reaches the playback in bulk: numpy frames ->
 a reused PackedByteArray (one memcpy) -> ``to_vector2_array()`` -> ``push_buffer``.
 
+``set_push_on_arrival(true)``: the core's network thread pushes each 10 ms frame into the
+playback as it arrives (about one game frame less latency); ``poll`` then only hands the
+playback over. py4godot lets a Python thread call Godot (its own asyncio thread does, in
+``signals.pyx`` ``wait_emit``), and Godot's generator playback is a ring one thread fills while
+the mixer drains it; with this on, that one thread is ours, so the playback given is held
+until another is given, the stream is closed or the mode is switched off.
+
 Lifetime: an attached playback is kept (one Godot reference) until it is detached, the stream
 is closed, or the game drops the stream (the LiveKitPoller then closes and frees it).
 """
@@ -42,7 +49,8 @@ class LiveKitAudioStream(Wrapper, RefCounted):
     def _lk_adapter(self, playback: Any) -> PlaybackAdapter:
         """One adapter (and its byte buffer) per playback, reused poll after poll."""
         adapter = getattr(self, "_lk_poll_adapter", None)
-        if adapter is None or adapter.playback.get_instance_id() != playback.get_instance_id():
+        # by the id it noted: the playback it wraps may have been freed since
+        if adapter is None or adapter.instance_id != playback.get_instance_id():
             adapter = PlaybackAdapter(playback)
             self._lk_poll_adapter = adapter
         adapter.playback = playback  # py4godot hands each call a new wrapper
@@ -81,7 +89,26 @@ class LiveKitAudioStream(Wrapper, RefCounted):
         (the generator's, 0 = keep the current rate) switches the stream's rate."""
         if playback is None:
             raise TypeError("playback must be an AudioStreamGeneratorPlayback, got null")
-        return self._lk().poll(self._lk_adapter(playback), _rate(mix_rate))
+        core = self._lk()
+        pushed = core.poll(self._lk_adapter(playback), _rate(mix_rate))
+        if core.get_push_on_arrival():  # the network thread pushes into it from now on
+            held = getattr(self, "_lk_playback", None)  # alive: the stream holds it
+            if held is None or held.get_instance_id() != playback.get_instance_id():
+                self._lk_keep_playback(playback)  # the old one after the core let go
+        return pushed
+
+    @guard()
+    def set_push_on_arrival(self, enabled: bool) -> None:
+        """Push audio from the network thread as it arrives (lower latency) instead of in
+        ``poll``; the playback last given to ``poll`` or ``attach_playback`` is held."""
+        core = self._lk()
+        core.set_push_on_arrival(bool(enabled))
+        if not enabled and not core.get_auto_poll():
+            self._lk_keep_playback(None)  # nothing pushes into it any more
+
+    @guard(False)
+    def get_push_on_arrival(self) -> bool:
+        return self._lk().get_push_on_arrival()
 
     @guard()
     def attach_playback(self, playback: Any, mix_rate: float = 0) -> None:

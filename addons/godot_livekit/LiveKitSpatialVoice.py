@@ -57,6 +57,7 @@ class LiveKitSpatialVoice(SpatialVoiceDeclaration, AudioStreamPlayer3D):
         self._lk_adapter: PlaybackAdapter | None = None
         self._lk_watch: NodeWatch | None = None
         self._lk_auto_poll = True
+        self._lk_push_on_arrival = False
 
     # -- whom to hear --------------------------------------------------------------------
 
@@ -160,6 +161,20 @@ class LiveKitSpatialVoice(SpatialVoiceDeclaration, AudioStreamPlayer3D):
     def set_auto_poll(self, enabled: bool) -> None:
         self._lk_auto_poll = bool(enabled)
 
+    @guard()
+    def set_push_on_arrival(self, enabled: bool) -> None:
+        """Push each 10 ms of voice into the playback from the network thread as it
+        arrives (about one game frame less latency) instead of at the next poll. The
+        node holds its playback while inside the tree, and stops the stream before it
+        lets the playback go, so no push outlives it."""
+        self._lk_push_on_arrival = bool(enabled)
+        if self._lk_voice is not None:
+            self._lk_voice.set_push_on_arrival(self._lk_push_on_arrival)
+
+    @guard(False)
+    def get_push_on_arrival(self) -> bool:
+        return self._lk_push_on_arrival
+
     @guard(True)
     def get_auto_poll(self) -> bool:
         return self._lk_auto_poll
@@ -187,6 +202,7 @@ class LiveKitSpatialVoice(SpatialVoiceDeclaration, AudioStreamPlayer3D):
         self._lk_playback = keep_returned(self.get_stream_playback())
         self._lk_adapter = PlaybackAdapter(self._lk_playback)
         voice = godot_livekit.LiveKitParticipantVoice(self._lk_source)
+        voice.set_push_on_arrival(self._lk_push_on_arrival)
         voice.set_identity(self._lk_identity)
         voice.set_room(self._lk_core_room())
         self._lk_voice = voice

@@ -11,6 +11,14 @@ audio, so the delay never grows over a long session. What is pushed also goes to
 far-end tap that the microphone's echo canceller reads. The runtime thread also measures the
 level of each frame (``audio_level.LevelMeter``) and reports it for the participant it comes
 from, which is what that participant's ``get_audio_level()`` reads.
+
+With ``set_push_on_arrival(True)`` the runtime thread pushes each 10 ms frame into the
+playback as it arrives, instead of waiting for the game's next ``poll``: about one game
+frame less latency, and the playback needs to hold only what covers the next 10 ms frame.
+Godot's AudioStreamGeneratorPlayback is a ring one thread fills while the mixer drains it;
+with this on, the filling thread is the runtime thread and ``poll`` only hands it the
+playback (py4godot itself calls Godot from its own asyncio thread: ``wait_emit`` in
+``py4godot/signals.pyx``). Off by default.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import asyncio
 import logging
 import math
 import numbers
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -57,6 +66,10 @@ class LiveKitAudioStream(SdkStreamOwner):
         self._playback: Playback | None = None
         self._checked_playback: object = None
         self._level_owner: LiveKitParticipant | None = None  # whose level the audio is
+        self._fill_lock = threading.Lock()  # one thread fills the playback at a time
+        self._push_on_arrival = False
+        self._arrival_playback: Playback | None = None  # what the runtime thread fills
+        self._pushed_reported = 0  # frames pushed on arrival that poll() has reported
 
     @staticmethod
     def _new_playout(rate: int) -> tuple[AudioJitterBuffer, PlayoutReader]:
@@ -115,9 +128,23 @@ class LiveKitAudioStream(SdkStreamOwner):
         return stream
 
     def _start(self) -> None:
-        make, rate, buffer = self._make, self._sample_rate, self._buffer
-        owner, meter = self._level_owner, LevelMeter()
+        make, rate, buffer, reader = self._make, self._sample_rate, self._buffer, self._reader
+        owner, meter, fill_lock = self._level_owner, LevelMeter(), self._fill_lock
         assert make is not None
+
+        def push_now() -> None:
+            if not self._push_on_arrival:
+                return
+            with fill_lock:  # whoever changes the target waits for a push under way
+                playback = self._arrival_playback
+                if playback is None or not self._push_on_arrival or self._closed:
+                    return
+                try:
+                    reader.fill(playback)
+                except Exception:
+                    logger.exception("pushing audio on arrival failed; back to poll()")
+                    self._push_on_arrival = False
+                    self._arrival_playback = None
 
         async def run() -> None:
             self._task = asyncio.current_task()
@@ -129,6 +156,7 @@ class LiveKitAudioStream(SdkStreamOwner):
                     buffer.push_int16(samples)
                     if owner is not None:
                         report_audio_level(owner, meter.measure(samples, rate, 2))
+                    push_now()
                     notify_activity()
             except asyncio.CancelledError:
                 pass
@@ -159,14 +187,42 @@ class LiveKitAudioStream(SdkStreamOwner):
             return 0
         if mix_rate is not None and mix_rate != self._sample_rate:
             self._set_rate(mix_rate)
-        return self._reader.fill(playback)
+        if self._push_on_arrival:
+            if playback is not self._arrival_playback:
+                with self._fill_lock:
+                    self._arrival_playback = playback
+            pushed = self._reader.pushed_frames
+            reported, self._pushed_reported = self._pushed_reported, pushed
+            return max(0, pushed - reported)
+        with self._fill_lock:
+            return self._reader.fill(playback)
+
+    def set_push_on_arrival(self, enabled: bool) -> None:
+        """Push each frame into the playback from the runtime thread as it arrives (the
+        playback last given to ``poll`` or ``attach_playback``) rather than at the next
+        ``poll``, which then only hands the playback over and returns what was pushed
+        since. Lower latency; off by default. ``read_frames`` is for streams without it.
+        When this returns after switching off, no push is under way or to come."""
+        enabled = bool(enabled)
+        with self._fill_lock:
+            if enabled and not self._push_on_arrival:
+                self._pushed_reported = self._reader.pushed_frames
+                self._arrival_playback = self._playback
+            self._push_on_arrival = enabled
+            if not enabled:
+                self._arrival_playback = None
+
+    def get_push_on_arrival(self) -> bool:
+        return self._push_on_arrival
 
     def _set_rate(self, rate: int) -> None:
         if not 8000 <= rate <= 192000:
             raise ValueError(f"mix_rate {rate} is out of range")
         self._sample_rate = rate
-        self._pushed_before += self._reader.pushed_frames
-        self._buffer, self._reader = self._new_playout(rate)
+        with self._fill_lock:
+            self._pushed_before += self._reader.pushed_frames
+            self._pushed_reported = 0
+            self._buffer, self._reader = self._new_playout(rate)
         if self._make is not None and not self._ended:
             self._stop_sdk_stream()
             self._start()
@@ -177,6 +233,9 @@ class LiveKitAudioStream(SdkStreamOwner):
             _check_playback(playback, "attach_playback")
         mix_rate = _check_mix_rate(mix_rate, "attach_playback")
         self._playback = playback
+        if self._push_on_arrival:
+            with self._fill_lock:
+                self._arrival_playback = playback
         if mix_rate is not None:
             self._set_rate(mix_rate)
         if playback is not None:
@@ -228,7 +287,9 @@ class LiveKitAudioStream(SdkStreamOwner):
         """Stop receiving audio; poll() pushes nothing from now on."""
         if self._closed:
             return
-        self._closed = True
+        with self._fill_lock:  # no push under way or to come once this returns
+            self._closed = True
+            self._arrival_playback = None
         self._playback = None
         poller.unregister(self)
         self._stop_sdk_stream()

@@ -47,6 +47,7 @@ class LiveKitParticipantVoice:
         self._streams_opened = 0
         self._playback: Playback | None = None
         self._mix_rate: int | None = None
+        self._push_on_arrival = False
         self._closed = False
 
     @staticmethod
@@ -184,6 +185,7 @@ class LiveKitParticipantVoice:
             return
         self._close_stream()
         self._stream = LiveKitAudioStream.from_track(track)
+        self._stream.set_push_on_arrival(self._push_on_arrival)
         self._streams_opened += 1
         logger.debug("voice of %s: stream %d opened", self._identity, self._streams_opened)
 
@@ -204,6 +206,16 @@ class LiveKitParticipantVoice:
         if not stream.is_active():  # the track went away: wait for the next one
             self._close_stream()
         return pushed
+
+    def set_push_on_arrival(self, enabled: bool) -> None:
+        """``LiveKitAudioStream.set_push_on_arrival`` for every stream of this voice: each
+        frame goes into the playback last given to ``poll`` as it arrives."""
+        self._push_on_arrival = bool(enabled)
+        if self._stream is not None:
+            self._stream.set_push_on_arrival(self._push_on_arrival)
+
+    def get_push_on_arrival(self) -> bool:
+        return self._push_on_arrival
 
     def attach_playback(self, playback: Playback | None, mix_rate: int | None = None) -> None:
         """Let the frame poller call ``poll(playback)`` every frame (None detaches)."""

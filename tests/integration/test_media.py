@@ -6,6 +6,8 @@ namespace's network). Assertions are on what arrives: pattern colours, tone freq
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from godot_livekit_dev.patterns import dominant_frequency, pattern_error
 from media_helpers import CollectingPlayback, tone_feeder, video_feeder
@@ -128,6 +130,53 @@ def test_tone_arrives_at_440_hz(alice_bob) -> None:
         stream.close()
         assert stream.poll(playback) == 0 and not stream.is_active()
     assert publication.get_sid()
+
+
+class ThreadNotingPlayback(CollectingPlayback):
+    """Takes everything, and notes which thread pushed it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pushers: set[int] = set()
+
+    def push_buffer(self, frames) -> None:
+        self.pushers.add(threading.get_ident())
+        super().push_buffer(frames)
+
+
+def test_push_on_arrival_fills_the_playback_without_polls(alice_bob) -> None:
+    """With push on arrival the tone reaches the playback from the network thread while
+    the game never polls again; poll() reports what was pushed since; switched off, the
+    game's polls push again."""
+    alice, bob = alice_bob
+    source, _, _ = publish_audio(alice)
+    with tone_feeder(source, 440.0):
+        remote_track, _, _ = wait_for_event(bob, "track_subscribed", also=[alice])
+        stream = LiveKitAudioStream.from_track(remote_track)
+        stream.set_push_on_arrival(True)
+        assert stream.get_push_on_arrival()
+        playback = ThreadNotingPlayback()
+        assert stream.poll(playback) == 0  # hands the playback over
+
+        def enough_audio() -> bool:  # no stream.poll here
+            samples = playback.frames()
+            return len(samples) >= 48000 and abs(samples[-24000:]).max() > 0.1
+
+        wait_until([alice, bob], enough_audio, MEDIA_WAIT, "one second pushed on arrival")
+        assert threading.get_ident() not in playback.pushers
+        assert abs(dominant_frequency(playback.frames()[-24000:], 48000) - 440.0) < 5.0
+        pushed = len(playback.frames())
+        reported = stream.poll(playback)
+        assert pushed <= reported <= len(playback.frames())
+        stream.set_push_on_arrival(False)
+        settled = len(playback.frames())
+        wait_until([alice, bob], lambda: stream.poll(playback) > 0, MEDIA_WAIT, "a poll pushes")
+        assert threading.get_ident() in playback.pushers
+        assert len(playback.frames()) > settled
+        stream.close()
+        closed = len(playback.frames())
+        stream.set_push_on_arrival(True)
+        assert stream.poll(playback) == 0 and len(playback.frames()) == closed
 
 
 def test_audio_follows_the_playback_mix_rate(alice_bob) -> None:

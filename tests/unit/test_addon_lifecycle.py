@@ -105,6 +105,60 @@ def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> N
     assert is_freed(playback_id)
 
 
+def test_a_stream_polls_a_new_playback_after_the_last_one_was_freed(poller: Any) -> None:
+    """The poll adapter recognises a playback by the id it noted, never by calling into the
+    playback it wrapped (a freed object: a crash under py4godot)."""
+    from godot_livekit import LiveKitRemoteAudioTrack
+
+    room = new_object("LiveKitRoom")
+    room.get_connection_state()
+    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
+    stream = new_object("LiveKitAudioStream").from_track(track)
+    first = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    gc.collect()
+    stream.poll(first)
+    first_id = first.instance_id
+    first.drop()
+    assert is_freed(first_id)
+    second = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    gc.collect()
+    assert stream.poll(second) == 0  # silent stream: nothing to push, and no crash
+
+
+def test_a_playback_pushed_into_on_arrival_is_held_until_the_stream_lets_go(poller: Any) -> None:
+    """With push on arrival the network thread pushes into the playback last given to
+    ``poll``: the stream holds it (a new one replaces it) until switched off or closed."""
+    from godot_livekit import LiveKitRemoteAudioTrack
+
+    room = new_object("LiveKitRoom")
+    room.get_connection_state()  # the first call makes the core room
+    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
+    stream = new_object("LiveKitAudioStream").from_track(track)  # stays silent: no SDK track
+    stream.set_push_on_arrival(True)
+    assert stream.get_push_on_arrival()
+    first = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    second = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    gc.collect()  # py4godot's own wrappers of the return values let go of their counts
+    stream.poll(first)
+    assert first.reference_count() == 2  # the game's variable and the stream's
+    stream.poll(first)
+    assert first.reference_count() == 2  # held once
+    stream.poll(second)
+    assert (first.reference_count(), second.reference_count()) == (1, 2)
+    second_id = second.instance_id
+    second.drop()
+    assert not is_freed(second_id)  # the network thread may still push into it
+    stream.set_push_on_arrival(False)
+    assert is_freed(second_id)
+    stream.set_push_on_arrival(True)
+    stream.poll(first)
+    first_id = first.instance_id
+    first.drop()
+    assert not is_freed(first_id)
+    stream.close()
+    assert is_freed(first_id)
+
+
 def test_room_made_objects_live_while_the_room_lists_them(poller: Any) -> None:
     from godot_livekit import LiveKitRemoteParticipant
 
