@@ -21,6 +21,7 @@ import numpy as np
 from livekit import rtc
 
 from godot_livekit import LiveKitAudioStream, LiveKitMicrophone, _runtime
+from godot_livekit.audio_processing import FarEndTap
 
 from .live import BenchError, LiveSession, RealtimePlayback
 from .stats import Pacer, Stats, table
@@ -137,6 +138,9 @@ def measure(
 ) -> VoiceLatency:
     microphone = LiveKitMicrophone(
         RATE,
+        # alice's own far end: bob's playback is in this process too, and alice's echo
+        # canceller must not take bob's copy of her clicks for an echo of them
+        tap=FarEndTap(RATE),
         track_name=f"mic-{int(processing)}",
         echo_cancellation=processing,
         noise_suppression=processing,
@@ -165,6 +169,7 @@ def measure(
             stream.poll(playback)  # bob's frame
             session.pump()
             pacer.wait()
+        held_ms = stream.get_playout_delay_ms()
         stream.close()
     finally:
         raw.close()
@@ -192,7 +197,8 @@ def measure(
         diff_ns.append((heard_at[index_ours] - delivered) * 1e9)
     return VoiceLatency(
         config=f"processing {'on' if processing else 'off'}, {fps} fps"
-        + (", push on arrival" if on_arrival else ""),
+        + (", push on arrival" if on_arrival else "")
+        + f" (holds {held_ms:.0f} ms)",
         raw=Stats.of(raw_ns),
         pushed=Stats.of(pushed_ns),
         heard=Stats.of(heard_ns),

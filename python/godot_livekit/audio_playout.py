@@ -39,9 +39,10 @@ MAX_SETPOINT_MS = 100.0
 LOWER_AFTER_SECONDS = 2.0
 LOWER_STEP_MS = 1.0
 SPARE_MS = 5.0
-"""The set point comes down by ``LOWER_STEP_MS`` after ``LOWER_AFTER_SECONDS`` in which the
-playback never held less than ``SPARE_MS`` at a poll: the delay finds the least this frame
-rate and mixer need, from above."""
+"""After ``LOWER_AFTER_SECONDS`` in which the playback never held less than ``SPARE_MS``
+at a poll, the set point comes down by half of what it held beyond that (at least
+``LOWER_STEP_MS``): the delay finds the least this frame rate and mixer need, from above,
+in a few steps."""
 REALTIME_SHARE = 0.5
 """The compensator acts only for a playback that reports audio queued in it in at least
 this share of polls (a real-time consumer); one that swallows everything has no clock."""
@@ -160,7 +161,8 @@ class DriftCompensator:
         self._least_queued = min(self._least_queued, queued_frames)
         if now - self._lower_since >= LOWER_AFTER_SECONDS:
             if self._least_queued > self.spare:
-                self._setpoint = max(self._setpoint - self.lower_step, self.spare)
+                step = max(self.lower_step, (self._least_queued - self.spare) / 2)
+                self._setpoint = max(self._setpoint - step, self.spare)
             self._lower_since, self._least_queued = now, math.inf
 
     def applied(self, now: float, frames: int) -> None:
@@ -239,6 +241,9 @@ class PlayoutReader:
         self.max_period = max(self.min_period, round(MAX_PERIOD_MS * rate / 1000))
         self.compensator = DriftCompensator(rate)
         self.enabled = True
+        self.on_arrival = False
+        """True when each fill follows one arriving frame (push on arrival): splices may
+        then be as short as the audio at hand allows, which is one 10 ms frame."""
         ramp = (np.arange(self.fade, dtype=np.float32) + 0.5) / self.fade
         self._fade_in = ramp[:, None]
         self._fade_out = (1.0 - ramp)[:, None]
@@ -290,7 +295,7 @@ class PlayoutReader:
             self._grow(wanted)
         taken = -1
         if decision > 0:
-            taken = self._read_dropping(wanted, now, decision)
+            taken = self._read_dropping(wanted, now, decision, queued)
         elif decision < 0:
             taken = self._read_inserting(wanted, now)
         if taken < 0:
@@ -302,17 +307,23 @@ class PlayoutReader:
         """The longest splice for an error of ``error`` frames: no overshoot past it."""
         return max(self.min_period, min(self.max_period, error))
 
-    def _read_dropping(self, wanted: int, now: float, error: int) -> int:
+    def _read_dropping(self, wanted: int, now: float, error: int, queued: int) -> int:
         """Consume ``c`` frames and output ``c - L`` (at most ``wanted``); -1 when there is
-        too little audio to splice."""
+        too little audio to splice, or the playback (holding ``queued``) would be left
+        with less than the compensator's spare."""
         fade = self.fade
         if wanted < fade:
             return -1
         x = self._scratch
         got = self.buffer.peek_into(x, wanted + self.max_period + fade)
-        if got < self.max_period + 2 * fade:
-            return -1
         longest = self._longest(error)
+        if self.on_arrival:  # as long as the frame at hand allows, leaving the spare
+            spare_left = queued + min(got, wanted) - round(self.compensator.spare)
+            longest = min(longest, got - 2 * fade, spare_left)
+            if longest < self.min_period:
+                return -1
+        elif got < self.max_period + 2 * fade:
+            return -1
         period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, longest)
         consumed = min(got, wanted + period)
         y = self._out
@@ -327,14 +338,17 @@ class PlayoutReader:
         """Consume ``c`` frames and output ``c + L`` (at most ``wanted``), repeating one
         period; -1 when the read is too short to splice."""
         fade = self.fade
-        if wanted < self.max_period + 2 * fade:
-            return -1
         x = self._scratch
         got = self.buffer.peek_into(x, wanted)
-        if got < self.max_period + fade:
-            return -1
         # a repeat may overshoot upwards (more margin against running dry), a drop may not
-        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, self.max_period)
+        longest = self.max_period
+        if self.on_arrival:  # as long as the frame at hand allows
+            longest = min(longest, got - fade, wanted - fade)
+            if longest < self.min_period:
+                return -1
+        elif wanted < self.max_period + 2 * fade or got < self.max_period + fade:
+            return -1
+        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, longest)
         consumed = min(got, wanted - period)
         if consumed < fade:
             return -1

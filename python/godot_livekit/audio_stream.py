@@ -209,6 +209,7 @@ class LiveKitAudioStream(SdkStreamOwner):
                 self._pushed_reported = self._reader.pushed_frames
                 self._arrival_playback = self._playback
             self._push_on_arrival = enabled
+            self._reader.on_arrival = enabled
             if not enabled:
                 self._arrival_playback = None
 
@@ -223,6 +224,7 @@ class LiveKitAudioStream(SdkStreamOwner):
             self._pushed_before += self._reader.pushed_frames
             self._pushed_reported = 0
             self._buffer, self._reader = self._new_playout(rate)
+            self._reader.on_arrival = self._push_on_arrival
         if self._make is not None and not self._ended:
             self._stop_sdk_stream()
             self._start()

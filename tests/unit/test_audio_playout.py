@@ -16,7 +16,7 @@ import pytest
 
 from godot_livekit.audio_playout import (
     LOWER_AFTER_SECONDS,
-    LOWER_STEP_MS,
+    SPARE_MS,
     DriftCompensator,
     PlayoutReader,
     best_splice,
@@ -87,14 +87,21 @@ class RunResult:
 
 
 def simulate(
-    speed: float, seconds: float, compensate: bool = True, seed: int = 1, fps: float = 60.0
+    speed: float,
+    seconds: float,
+    compensate: bool = True,
+    seed: int = 1,
+    fps: float = 60.0,
+    on_arrival: bool = False,
 ) -> RunResult:
-    """Run producer and an ``fps`` consumer for ``seconds`` of simulated time."""
+    """Run producer and an ``fps`` consumer for ``seconds`` of simulated time (with
+    ``on_arrival`` the producer fills the playback after each frame, the polls do not)."""
     rng = np.random.default_rng(seed)
     clock = SimClock()
     buffer = AudioJitterBuffer(RATE, 2, target_delay_ms=40, max_delay_ms=120)
     reader = PlayoutReader(buffer, playback_target_ms=50.0, clock=clock)
     reader.enabled = compensate
+    reader.on_arrival = on_arrival
     playback = SimPlayback(clock, speed)
     produced = 0
     next_frame = 0.0
@@ -110,9 +117,12 @@ def simulate(
             buffer.push_int16(np.repeat(tone, 2))
             produced += FRAME
             next_frame += 0.01
+            if on_arrival:
+                reader.fill(playback)
         else:
             clock.now = next_poll
-            reader.fill(playback)
+            if not on_arrival:
+                reader.fill(playback)
             next_poll += 1 / fps + rng.uniform(-0.002, 0.002)
             if clock.now >= next_sample:
                 delays.append(1000.0 * (buffer.buffered_frames + playback.fill) / RATE)
@@ -239,13 +249,18 @@ def test_the_held_delay_comes_down_while_the_playback_has_spare() -> None:
         compensator.observe(t, 40 * ms, round(30 * ms))
         t += 1 / 60
     assert compensator.setpoint_ms == pytest.approx(40.0, abs=0.1)
-    while t < 22.0:  # 30 ms always waiting in the playback: more than it needs
+    while t < 1.5 + LOWER_AFTER_SECONDS + 0.05:  # 30 ms always waiting: more than it needs
         compensator.observe(t, 40 * ms, round(30 * ms))
         t += 1 / 60
-    steps = math.floor((22.0 - 1.5) / LOWER_AFTER_SECONDS)
-    lowered = 40.0 - steps * LOWER_STEP_MS
-    assert compensator.setpoint_ms == pytest.approx(lowered, abs=LOWER_STEP_MS)
+    # one step: half of what the playback held beyond SPARE_MS
+    assert compensator.setpoint_ms == pytest.approx(40.0 - (30.0 - SPARE_MS) / 2, abs=0.1)
+    while t < 22.0:  # still 30 ms to spare at every poll: down to the least it may hold
+        compensator.observe(t, 40 * ms, round(30 * ms))
+        t += 1 / 60
+    assert compensator.setpoint_ms == pytest.approx(SPARE_MS)
+    compensator.observe(t, 40 * ms, 0)  # it ran dry: up a step
     lowered = compensator.setpoint_ms
+    assert lowered == pytest.approx(SPARE_MS + 2.0)
     while t < 32.0:  # only 3 ms to spare: stays
         compensator.observe(t, 40 * ms, round(3 * ms))
         t += 1 / 60
@@ -265,3 +280,19 @@ def test_after_running_dry_the_level_held_is_not_forgotten() -> None:
         compensator.observe(t, 20 * ms, round(10 * ms))
         t += 1 / 60
     assert compensator.setpoint_ms == pytest.approx(42.0, abs=0.1)  # held + one step
+
+
+@pytest.mark.parametrize("speed", [0.995, 1.005])
+def test_push_on_arrival_holds_less_delay_flat_under_drift(speed: float) -> None:
+    """Filled as each 10 ms frame arrives, the playback needs to hold only what covers the
+    next frame: the delay settles lower than with 60 fps polls and stays flat under drift,
+    corrected with splices short enough for the audio at hand, without gaps or clicks."""
+    arrival = simulate(speed, 120.0, on_arrival=True)
+    polled = simulate(speed, 120.0)
+    delays = np.array(arrival.delays_ms)
+    assert abs(delays[-30:].mean() - delays[5:35].mean()) < 5.0
+    assert arrival.starve_after_settle == 0 and arrival.underruns == 0
+    assert arrival.hard_drops == 0
+    assert delays[-30:].mean() < np.mean(polled.delays_ms[-30:]) - 5.0
+    slope = 0.5 * 2 * np.pi * TONE_HZ / RATE
+    assert max_jump(arrival.output) < 2.5 * slope

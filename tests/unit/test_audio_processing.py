@@ -27,6 +27,18 @@ class SimClock:
         return self.now
 
 
+def echo_only(tap: FarEndTap | None, echo_cancellation: bool = True) -> VoiceProcessor:
+    """A processor with echo cancellation alone (or nothing) switched on."""
+    return VoiceProcessor(
+        RATE,
+        tap,
+        echo_cancellation=echo_cancellation,
+        noise_suppression=False,
+        auto_gain_control=False,
+        high_pass_filter=False,
+    )
+
+
 def stereo(mono: np.ndarray) -> np.ndarray:
     return np.repeat(mono.astype(np.float32)[:, None], 2, axis=1)
 
@@ -61,14 +73,7 @@ def test_tap_places_audio_where_it_will_be_heard_and_mixes_streams() -> None:
 
 
 def test_processor_frames_in_10_ms_and_switches_stages() -> None:
-    processor = VoiceProcessor(
-        RATE,
-        None,
-        echo_cancellation=False,
-        noise_suppression=False,
-        auto_gain_control=False,
-        high_pass_filter=False,
-    )
+    processor = echo_only(None, False)
     ramp = (np.arange(1000) % 200 - 100).astype(np.int16)
     assert processor.process(ramp[:300]).size == 0
     out = processor.process(ramp[300:])
@@ -88,14 +93,7 @@ def run_echo(cancel: bool, seconds: float = 14.0, delay_s: float = 0.08) -> floa
     """Residual echo level (dB) over the last 3 s, far end played through the tap."""
     clock = SimClock()
     tap = FarEndTap(RATE, clock=clock)
-    processor = VoiceProcessor(
-        RATE,
-        tap,
-        echo_cancellation=cancel,
-        noise_suppression=False,
-        auto_gain_control=False,
-        high_pass_filter=False,
-    )
+    processor = echo_only(tap, cancel)
     # a tone switched on and off, with a little breath of noise: something to converge on
     far = tone_bursts(1000.0)(0, round(seconds * RATE))
     far += 0.05 * np.random.default_rng(3).standard_normal(len(far)).astype(np.float32) * (far != 0)
@@ -123,14 +121,7 @@ def residual_with_chunked_mixer(writer: object, chunk: int = 1024) -> float:
     so each push's queue estimate is late by up to one chunk (as with Godot's mixer)."""
     clock = SimClock()
     tap = FarEndTap(RATE, clock=clock)
-    processor = VoiceProcessor(
-        RATE,
-        tap,
-        echo_cancellation=True,
-        noise_suppression=False,
-        auto_gain_control=False,
-        high_pass_filter=False,
-    )
+    processor = echo_only(tap)
     seconds = 14
     far = tone_bursts(1000.0, breath=0.05)(0, seconds * RATE)
     target = round(0.03 * RATE)
@@ -165,14 +156,7 @@ def residual_with_polls(steps_between_polls: Callable[[], int], capture_lag: int
     speaker: each poll reads a burst of far end and a different-sized burst of frames."""
     clock = SimClock()
     tap = FarEndTap(RATE, clock=clock)
-    processor = VoiceProcessor(
-        RATE,
-        tap,
-        echo_cancellation=True,
-        noise_suppression=False,
-        auto_gain_control=False,
-        high_pass_filter=False,
-    )
+    processor = echo_only(tap)
     seconds = 14
     far = tone_bursts(1000.0, breath=0.05)(0, seconds * RATE)
     queued = round(0.03 * RATE)
@@ -209,14 +193,7 @@ def test_a_capture_arriving_in_mixer_chunks_keeps_its_pairing_with_the_far_end()
     frame gets silence for its far end (which would shift the pairing)."""
     clock = SimClock()
     tap = FarEndTap(RATE, clock=clock)
-    processor = VoiceProcessor(
-        RATE,
-        tap,
-        echo_cancellation=True,
-        noise_suppression=False,
-        auto_gain_control=False,
-        high_pass_filter=False,
-    )
+    processor = echo_only(tap)
     chunk, frame_time = 1024, 1 / 60
     captured = 0
     for poll in range(1, 600):
