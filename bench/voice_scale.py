@@ -43,6 +43,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
     room = f"voice-scale-{secrets.token_hex(3)}"
     server = session.server
     publishers: list[subprocess.Popen[str]] = []
+    listeners: dict[str, subprocess.Popen[str]] = {}
     try:
         for first in range(0, talkers, PER_PROCESS):
             last = min(talkers, first + PER_PROCESS)
@@ -55,7 +56,7 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
         for process in publishers:
             if read_line(process, 300.0, "publishers") != "ready":
                 raise BenchError("a publisher process failed")
-        listeners = {
+        listeners |= {
             role: start_child(
                 "bench.voice_scale_peers",
                 role,
@@ -76,6 +77,9 @@ def run(session: LiveSession, minutes: float, quick: bool) -> ScaleResult:
             process.wait(30)
         return ScaleResult(seconds, figures["listen-ours"], figures["listen-raw"])
     finally:
+        for process in listeners.values():  # one that failed leaves the other running
+            if process.poll() is None:
+                process.kill()
         for process in publishers:
             if process.stdin is not None:
                 process.stdin.close()

@@ -16,7 +16,7 @@ import pytest
 
 from godot_livekit.audio_playout import (
     LOWER_AFTER_SECONDS,
-    SPARE_MS,
+    LOWER_STEP_MS,
     DriftCompensator,
     PlayoutReader,
     best_splice,
@@ -249,18 +249,13 @@ def test_the_held_delay_comes_down_while_the_playback_has_spare() -> None:
         compensator.observe(t, 40 * ms, round(30 * ms))
         t += 1 / 60
     assert compensator.setpoint_ms == pytest.approx(40.0, abs=0.1)
-    while t < 1.5 + LOWER_AFTER_SECONDS + 0.05:  # 30 ms always waiting: more than it needs
+    while t < 22.0:  # 30 ms always waiting in the playback: more than it needs
         compensator.observe(t, 40 * ms, round(30 * ms))
         t += 1 / 60
-    # one step: half of what the playback held beyond SPARE_MS
-    assert compensator.setpoint_ms == pytest.approx(40.0 - (30.0 - SPARE_MS) / 2, abs=0.1)
-    while t < 22.0:  # still 30 ms to spare at every poll: down to the least it may hold
-        compensator.observe(t, 40 * ms, round(30 * ms))
-        t += 1 / 60
-    assert compensator.setpoint_ms == pytest.approx(SPARE_MS)
-    compensator.observe(t, 40 * ms, 0)  # it ran dry: up a step
+    steps = math.floor((22.0 - 1.5) / LOWER_AFTER_SECONDS)
+    lowered = 40.0 - steps * LOWER_STEP_MS
+    assert compensator.setpoint_ms == pytest.approx(lowered, abs=LOWER_STEP_MS)
     lowered = compensator.setpoint_ms
-    assert lowered == pytest.approx(SPARE_MS + 2.0)
     while t < 32.0:  # only 3 ms to spare: stays
         compensator.observe(t, 40 * ms, round(3 * ms))
         t += 1 / 60
