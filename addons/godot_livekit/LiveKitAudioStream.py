@@ -56,10 +56,12 @@ class LiveKitAudioStream(Wrapper, RefCounted):
         adapter.playback = playback  # py4godot hands each call a new wrapper
         return adapter
 
-    def _lk_keep_playback(self, playback: Any) -> None:
-        """Hold ``playback`` (an argument: py4godot took no reference) instead of the old."""
-        old = getattr(self, "_lk_playback", None)
-        self._lk_playback = playback
+    def _lk_keep_playback(self, playback: Any, slot: str = "_lk_playback") -> None:
+        """Hold ``playback`` (an argument: py4godot took no reference) instead of the old one
+        in ``slot``: ``_lk_playback`` for the attached playback, ``_lk_arrival_playback``
+        for the one ``poll`` gave the network thread, so neither release frees the other."""
+        old = getattr(self, slot, None)
+        setattr(self, slot, playback)
         if playback is not None:
             playback.reference()
         if old is not None and old.unreference():
@@ -67,8 +69,9 @@ class LiveKitAudioStream(Wrapper, RefCounted):
 
     def _lk_close(self) -> None:
         if self._lk_core is not None:
-            self._lk_core.close()
+            self._lk_core.close()  # waits for a push under way: nothing pushes after this
         self._lk_keep_playback(None)
+        self._lk_keep_playback(None, "_lk_arrival_playback")
 
     @guard()
     def from_track(self, track: Any) -> Any:
@@ -92,19 +95,19 @@ class LiveKitAudioStream(Wrapper, RefCounted):
         core = self._lk()
         pushed = core.poll(self._lk_adapter(playback), _rate(mix_rate))
         if core.get_push_on_arrival():  # the network thread pushes into it from now on
-            held = getattr(self, "_lk_playback", None)  # alive: the stream holds it
+            held = getattr(self, "_lk_arrival_playback", None)  # alive: the stream holds it
             if held is None or held.get_instance_id() != playback.get_instance_id():
-                self._lk_keep_playback(playback)  # the old one after the core let go
+                # the old one only now: core.poll swapped the target under its fill lock
+                self._lk_keep_playback(playback, "_lk_arrival_playback")
         return pushed
 
     @guard()
     def set_push_on_arrival(self, enabled: bool) -> None:
         """Push audio from the network thread as it arrives (lower latency) instead of in
         ``poll``; the playback last given to ``poll`` or ``attach_playback`` is held."""
-        core = self._lk()
-        core.set_push_on_arrival(bool(enabled))
-        if not enabled and not core.get_auto_poll():
-            self._lk_keep_playback(None)  # nothing pushes into it any more
+        self._lk().set_push_on_arrival(bool(enabled))
+        if not enabled:  # the core waited for a push under way: nothing pushes into it now
+            self._lk_keep_playback(None, "_lk_arrival_playback")
 
     @guard(False)
     def get_push_on_arrival(self) -> bool:

@@ -159,6 +159,31 @@ def test_a_playback_pushed_into_on_arrival_is_held_until_the_stream_lets_go(poll
     assert is_freed(first_id)
 
 
+def test_an_attached_playback_stays_held_when_poll_hands_over_another(poller: Any) -> None:
+    """Attached playback and the one poll gives the network thread are held apart: handing
+    over and switching the mode off release only the latter."""
+    from godot_livekit import LiveKitRemoteAudioTrack
+
+    room = new_object("LiveKitRoom")
+    room.get_connection_state()
+    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
+    stream = new_object("LiveKitAudioStream").from_track(track)
+    attached = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    polled = gd_var(AudioStreamGenerator.new().instantiate_playback())
+    gc.collect()
+    stream.attach_playback(attached)
+    stream.set_push_on_arrival(True)
+    stream.poll(polled)
+    assert (attached.reference_count(), polled.reference_count()) == (2, 2)
+    stream.set_push_on_arrival(False)
+    assert (attached.reference_count(), polled.reference_count()) == (2, 1)
+    attached_id = attached.instance_id
+    attached.drop()
+    assert not is_freed(attached_id)  # the poller still pushes into it
+    stream.close()
+    assert is_freed(attached_id)
+
+
 def test_room_made_objects_live_while_the_room_lists_them(poller: Any) -> None:
     from godot_livekit import LiveKitRemoteParticipant
 
