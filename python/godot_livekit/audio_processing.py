@@ -218,7 +218,8 @@ class VoiceProcessor:
     :meth:`process` takes mono int16 at ``sample_rate`` in any length and returns the
     processed complete 10 ms frames (the rest waits for the next call). The far end read
     from ``tap`` waits in a backlog, and the module gets exactly one 10 ms far-end frame
-    before each microphone frame (silence when the backlog is empty), as WebRTC's own
+    before each microphone frame (silence while the pairing is watched, see :meth:`_pair`,
+    or if the backlog ran dry), as WebRTC's own
     audio device paths do: its echo canceller counts the two streams' calls, and a burst
     of one against the other makes it shift or reset its delay estimate (its render
     buffer's underrun and excess-render handling), so the echo would come back. Stages
