@@ -254,6 +254,10 @@ def test_unpublish_fires_signals_on_both_sides(alice_bob) -> None:
     with video_feeder(source):
         wait_for_event(alice, "local_track_published", also=[bob])
         remote_pub, _ = wait_for_event(bob, "track_published", also=[alice])
+        # unpublish once bob's subscription is negotiated: livekit-server v1.13.5 fails a
+        # negotiation whose track was removed meanwhile ("Sender Track has been removed or
+        # replaced to nil") and has bob's client reconnect in full, which drops and re-adds alice
+        wait_for_event(bob, "track_subscribed", also=[alice])
         sid = publication.get_sid()
         alice.local.unpublish_track(sid)
         (unpublished,) = wait_for_event(alice, "local_track_unpublished", also=[bob])
