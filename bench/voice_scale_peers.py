@@ -29,6 +29,8 @@ from livekit import rtc
 
 RATE = 48000
 FRAME = RATE // 100
+CYCLE_FRAMES = 330  # the publishers' speech-like cycle: 3.3 s of 10 ms
+CHUNK_FRAMES = 5  # a publisher hands its source 50 ms at a time (the SDK queues and paces it)
 LOOP_FPS = 60
 PLAYBACK_MS = 100.0
 PLAYBACK_TARGET_MS = 50.0
@@ -83,8 +85,10 @@ def publish(config: dict[str, Any]) -> None:
 
     async def join(token: str, index: int) -> None:
         room = rtc.Room(loop=loop)
-        await room.connect(config["url"], token)
-        source = rtc.AudioSource(RATE, 1, 0, loop=loop)
+        # a publisher hears nobody: subscribing would decode every other talker in these
+        # processes and have the server forward those streams too (quadratic in the room)
+        await room.connect(config["url"], token, rtc.RoomOptions(auto_subscribe=False))
+        source = rtc.AudioSource(RATE, 1, 20 * CHUNK_FRAMES, loop=loop)
         track = rtc.LocalAudioTrack.create_audio_track(f"voice-{index}", source)
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         await room.local_participant.publish_track(track, options)
@@ -121,23 +125,18 @@ def publish(config: dict[str, Any]) -> None:
     print("ready", flush=True)
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
-    frequencies = [200.0 + 37.0 * i for i in range(len(sources))]
+    voices = [_speech_like_cycle(200.0 + 37.0 * i) for i in range(len(sources))]
     start = time.monotonic()
     tick = 0
     while not stop.is_set():
-        t = (np.arange(FRAME) + tick * FRAME) / RATE
-        frames = []
-        for frequency in frequencies:
-            # speech-like on/off: 2.5 s talk, 0.8 s pause, each voice at its own phase
-            talking = ((t[0] + frequency / 100.0) % 3.3) < 2.5
-            pcm = (0.3 * talking * 32767 * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
-            frames.append(rtc.AudioFrame(pcm.tobytes(), RATE, 1, FRAME))
+        if tick % CHUNK_FRAMES == 0:
+            frames = [voice[tick // CHUNK_FRAMES % len(voice)] for voice in voices]
 
-        async def send(batch: list[rtc.AudioFrame] = frames) -> None:
-            for source, frame in zip(sources, batch, strict=True):
-                await source.capture_frame(frame)
+            async def send(batch: list[rtc.AudioFrame] = frames) -> None:
+                for source, frame in zip(sources, batch, strict=True):
+                    await source.capture_frame(frame)
 
-        asyncio.run_coroutine_threadsafe(send(), loop)
+            asyncio.run_coroutine_threadsafe(send(), loop)
         if video is not None and tick % round(100 / video[2]) == 0:
             picture = _moving_picture(video[0], video[1], tick)
             for video_source in video_sources:
@@ -154,6 +153,17 @@ def publish(config: dict[str, Any]) -> None:
         asyncio.run_coroutine_threadsafe(leave(), loop).result(20)
     except TimeoutError:
         print("publishers: disconnect timed out", file=sys.stderr)
+
+
+def _speech_like_cycle(frequency: float) -> list[rtc.AudioFrame]:
+    """One 3.3 s cycle of 50 ms frames, made once (the bench measures the listener, so the
+    publishers keep their own work small): a tone that talks 2.5 s and pauses 0.8 s, each
+    voice at its own phase."""
+    t = np.arange(CYCLE_FRAMES * FRAME) / RATE
+    talking = ((t + frequency / 100.0) % (CYCLE_FRAMES / 100)) < 2.5
+    pcm = (0.3 * 32767 * talking * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
+    chunk = CHUNK_FRAMES * FRAME
+    return [rtc.AudioFrame(part.tobytes(), RATE, 1, chunk) for part in pcm.reshape(-1, chunk)]
 
 
 def _moving_picture(width: int, height: int, tick: int) -> rtc.VideoFrame:
