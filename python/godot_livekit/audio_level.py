@@ -1,14 +1,15 @@
 """Audio levels: how loud a participant is, measured on the audio we actually have.
 
-A :class:`LevelMeter` runs on the thread that already holds the audio (the runtime thread, for
-a received frame or for the microphone's processed frames) and turns each block of int16
-samples into a level in 0..1 of full scale: the block's RMS (one numpy pass through a reused
-float32 array, then one dot product), rising at once and falling with a short release so a
-level read between words does not flicker to zero. A full-scale sine measures 0.707.
+A :class:`LevelMeter` turns a block of audio into a level in 0..1 of full scale: the block's
+RMS (one numpy pass, then one dot product), rising at once and falling with a short release
+so a level read between words does not flicker to zero. A full-scale sine measures 0.707.
 
-What it measures goes to the room's speakers registry through
-:func:`godot_livekit.participant.report_audio_level`; ``participant.get_audio_level()``
-reads it back on the main thread.
+Two meters feed ``participant.get_audio_level()`` through the room's speakers registry:
+- received audio is measured when the level is asked for, on the newest 10 ms a
+  ``LiveKitAudioStream`` holds (the stream is a level source of its participant:
+  :func:`godot_livekit.participant.add_level_source`), so receiving costs nothing per frame;
+- the microphone measures each processed frame it sends on the thread that holds it and
+  reports it (:func:`godot_livekit.participant.report_audio_level`).
 """
 
 from __future__ import annotations
@@ -50,8 +51,19 @@ class LevelMeter:
         block = self._scratch[:count]
         np.copyto(block, samples.reshape(-1), casting="safe")
         rms = math.sqrt(float(np.dot(block, block)) / count) / INT16_SCALE
-        seconds = count / max(1, channels) / max(1, sample_rate)
-        held = self.level * math.exp(-seconds / self._release)
+        return self._update(rms, count / max(1, channels) / max(1, sample_rate))
+
+    def measure_float(self, block: np.ndarray, elapsed: float) -> float:
+        """Measure float audio (full scale 1.0, any shape) heard ``elapsed`` seconds after
+        the last measurement: the level falls over that time, not over the block's length
+        (for a meter read on demand rather than on every block); returns the level now."""
+        flat = block.reshape(-1)
+        if flat.size == 0:
+            return self._update(0.0, elapsed)
+        return self._update(math.sqrt(float(np.dot(flat, flat)) / flat.size), elapsed)
+
+    def _update(self, rms: float, seconds: float) -> float:
+        held = self.level * math.exp(-max(0.0, seconds) / self._release)
         level = min(1.0, max(rms, held))
         self.level = level if level >= SILENCE else 0.0
         return self.level

@@ -8,9 +8,9 @@ should take at once, from a reused array (no allocation per poll), keeping about
 settled when the sound card's clock runs slower or faster than the sender's (pitch-period
 drops and repeats with a crossfade); a burst beyond ``MAX_DELAY_MS`` still drops the oldest
 audio, so the delay never grows over a long session. What is pushed also goes to the
-far-end tap that the microphone's echo canceller reads. The runtime thread also measures the
-level of each frame (``audio_level.LevelMeter``) and reports it for the participant it comes
-from, which is what that participant's ``get_audio_level()`` reads.
+far-end tap that the microphone's echo canceller reads. The stream is a level source of the
+participant it comes from: their ``get_audio_level()`` measures the newest 10 ms it received
+(``audio_level.LevelMeter``), when asked, so receiving costs nothing per frame for levels.
 
 With ``set_push_on_arrival(True)`` the runtime thread pushes each 10 ms frame into the
 playback as it arrives, instead of waiting for the game's next ``poll``: about one game
@@ -28,6 +28,7 @@ import logging
 import math
 import numbers
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -39,8 +40,8 @@ from .audio_level import LevelMeter
 from .audio_playout import Playback, PlayoutReader
 from .audio_processing import far_end
 from .media_convert import AudioJitterBuffer
-from .participant import LiveKitParticipant, report_audio_level
-from .session import track_owner
+from .participant import LiveKitParticipant, add_level_source
+from .session import LEVEL_HOLD_SECONDS, track_owner
 from .signals import notify_activity
 from .track import LiveKitTrack
 
@@ -65,7 +66,9 @@ class LiveKitAudioStream(SdkStreamOwner):
         self._pushed_before = 0
         self._playback: Playback | None = None
         self._checked_playback: object = None
-        self._level_owner: LiveKitParticipant | None = None  # whose level the audio is
+        self._meter = LevelMeter()  # measure_level(): the newest 10 ms, when asked
+        self._level_block = np.zeros((0, 2), np.float32)
+        self._level_read_at = -math.inf
         self._fill_lock = threading.Lock()  # one thread fills the playback at a time
         self._push_on_arrival = False
         self._arrival_playback: Playback | None = None  # what the runtime thread fills
@@ -87,7 +90,9 @@ class LiveKitAudioStream(SdkStreamOwner):
             raise TypeError("from_track: track must be a LiveKitTrack")
         stream = LiveKitAudioStream()
         stream._origin = track
-        stream._level_owner = track_owner(track)
+        owner = track_owner(track)
+        if owner is not None:
+            add_level_source(owner, stream)
         sdk = links.sdk_of(track)
         if sdk is None or track.get_kind() != LiveKitTrack.KIND_AUDIO:
             logger.warning("from_track: not a live audio track; the stream stays silent")
@@ -112,7 +117,7 @@ class LiveKitAudioStream(SdkStreamOwner):
         )
         stream = LiveKitAudioStream()
         stream._origin = participant
-        stream._level_owner = participant
+        add_level_source(participant, stream)
         sdk = links.sdk_of(participant)
         if sdk is None or followed is None:
             stream._ended = True
@@ -129,7 +134,7 @@ class LiveKitAudioStream(SdkStreamOwner):
 
     def _start(self) -> None:
         make, rate, buffer, reader = self._make, self._sample_rate, self._buffer, self._reader
-        owner, meter, fill_lock = self._level_owner, LevelMeter(), self._fill_lock
+        fill_lock = self._fill_lock
         assert make is not None
 
         def push_now() -> None:
@@ -152,10 +157,7 @@ class LiveKitAudioStream(SdkStreamOwner):
                 sdk_stream = make(rate)
                 self._sdk_stream = sdk_stream
                 async for event in sdk_stream:
-                    samples = event.frame.data
-                    buffer.push_int16(samples)
-                    if owner is not None:
-                        report_audio_level(owner, meter.measure(samples, rate, 2))
+                    buffer.push_int16(event.frame.data)
                     push_now()
                     notify_activity()
             except asyncio.CancelledError:
@@ -284,6 +286,22 @@ class LiveKitAudioStream(SdkStreamOwner):
     def read_frames(self, max_frames: int) -> np.ndarray:
         """Take up to ``max_frames`` stereo float32 frames directly (no playback needed)."""
         return self._buffer.pop(max_frames)
+
+    def measure_level(self) -> float:
+        """Main thread: the level (0..1) of the newest 10 ms received, falling with the
+        meter's release since the last measurement; 0 once nothing arrived for
+        ``LEVEL_HOLD_SECONDS`` or the stream is closed."""
+        now = time.monotonic()
+        buffer, meter = self._buffer, self._meter
+        elapsed, self._level_read_at = now - self._level_read_at, now
+        if self._closed or now - buffer.written_at > LEVEL_HOLD_SECONDS:
+            meter.level = 0.0
+            return 0.0
+        frames = buffer.sample_rate // 100
+        if self._level_block.shape != (frames, buffer.channels):
+            self._level_block = np.zeros((frames, buffer.channels), np.float32)
+        taken = buffer.newest_into(self._level_block, frames)
+        return meter.measure_float(self._level_block[:taken], elapsed)
 
     def close(self) -> None:
         """Stop receiving audio; poll() pushes nothing from now on."""

@@ -9,7 +9,9 @@ there is no Python loop per sample or per pixel.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -273,6 +275,8 @@ class AudioJitterBuffer:
         self.pushed_frames = 0
         self.dropped_frames = 0
         self.underruns = 0
+        self.written_at = -math.inf
+        """``time.monotonic()`` of the last push (-inf before the first)."""
 
     def _ms_to_frames(self, ms: float) -> int:
         return round(ms * self.sample_rate / 1000.0)
@@ -361,6 +365,7 @@ class AudioJitterBuffer:
             self._count += n
             self.pushed_frames += n
             self.dropped_frames += dropped
+            self.written_at = time.monotonic()
         if dropped:
             logger.debug("jitter buffer over max delay: dropped %d frames", dropped)
 
@@ -414,6 +419,20 @@ class AudioJitterBuffer:
         with self._lock:
             k = self._ready_locked(limit)
             self._copy_out_locked(out, k)
+            return k
+
+    def newest_into(self, out: np.ndarray, max_frames: int) -> int:
+        """Copy the newest ``max_frames`` frames pushed (read already or not: the ring still
+        holds them) into ``out``, oldest first; returns how many (fewer at the start)."""
+        with self._lock:
+            k = int(min(int(max_frames), out.shape[0], self.pushed_frames, self._capacity))
+            if k <= 0 or self._released:
+                return 0
+            end = (self._read + self._count) % self._capacity
+            first = min(k, end)  # the part just below ``end``; the rest wraps to the top
+            out[k - first : k] = self._buf[end - first : end]
+            if first < k:
+                out[: k - first] = self._buf[self._capacity - (k - first) :]
             return k
 
     def discard(self, n: int) -> int:

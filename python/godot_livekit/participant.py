@@ -15,7 +15,7 @@ from livekit import rtc
 from . import links
 
 if TYPE_CHECKING:
-    from .session import RoomContext, Session
+    from .session import LevelSource, RoomContext, Session
     from .track_publication import LiveKitTrackPublication
 
 
@@ -79,13 +79,22 @@ class LiveKitParticipant(links.Linked):
 
 
 def report_audio_level(participant: LiveKitParticipant, level: float) -> None:
-    """Record how loud ``participant`` is now (0..1, measured on audio just received from it
-    or sent for it) in its room's speakers registry, where ``get_audio_level()`` reads it.
-    Any thread; a participant of no room, or not identified yet, is ignored."""
+    """Record how loud ``participant`` is now (0..1, measured on audio just sent for it) in
+    its room's speakers registry, where ``get_audio_level()`` reads it. Any thread; a
+    participant of no room, or not identified yet, is ignored."""
     room = participant._room
     identity = participant.get_identity()
     if room is not None and identity:
         room.speakers.report_level(identity, level)
+
+
+def add_level_source(participant: LiveKitParticipant, source: LevelSource) -> None:
+    """Let ``get_audio_level()`` of ``participant`` ask ``source`` (held weakly: it leaves
+    when collected) how loud the audio it receives from them is. Main thread."""
+    room = participant._room
+    identity = participant.get_identity()
+    if room is not None and identity:
+        room.speakers.add_level_source(identity, source)
 
 
 class LiveKitRemoteParticipant(LiveKitParticipant):

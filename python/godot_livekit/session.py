@@ -21,7 +21,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from livekit import rtc
 
@@ -88,14 +88,22 @@ LEVEL_HOLD_SECONDS = 0.3
 """A level not reported again within this time reads as 0 (the audio stopped arriving)."""
 
 
+class LevelSource(Protocol):
+    """Something that measures a participant's level when asked (a LiveKitAudioStream)."""
+
+    def measure_level(self) -> float: ...
+
+
 class Speakers:
     """Who is speaking in a room (the server's active-speaker updates, main thread) and how
-    loud (levels measured on the audio we receive or send, reported from any thread)."""
+    loud: levels reported from any thread (what the microphone sends), and level sources
+    asked when a level is read (the streams receiving a participant's audio)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._active: tuple[object, ...] = ()
         self._levels: dict[str, tuple[float, float]] = {}  # identity -> (level, when)
+        self._sources: dict[str, weakref.WeakSet[LevelSource]] = {}
         self._lock = threading.Lock()
 
     def set_active(self, speakers: list[Any]) -> None:
@@ -114,19 +122,30 @@ class Speakers:
         with self._lock:
             self._levels[identity] = (value, when)
 
-    def level_of(self, participant: LiveKitParticipant) -> float:
-        """The level last reported for ``participant``; 0 when none arrived for
-        ``LEVEL_HOLD_SECONDS``."""
+    def add_level_source(self, identity: str, source: LevelSource) -> None:
+        """Ask ``source`` (held weakly) too when ``identity``'s level is read."""
         with self._lock:
-            entry = self._levels.get(participant.get_identity())
-        if entry is None or self._clock() - entry[1] > LEVEL_HOLD_SECONDS:
-            return 0.0
-        return entry[0]
+            self._sources.setdefault(identity, weakref.WeakSet()).add(source)
+
+    def level_of(self, participant: LiveKitParticipant) -> float:
+        """The loudest of the level last reported for ``participant`` (0 when none arrived
+        for ``LEVEL_HOLD_SECONDS``) and what its level sources measure now."""
+        identity = participant.get_identity()
+        with self._lock:
+            entry = self._levels.get(identity)
+            sources = list(self._sources.get(identity, ()))
+        level = 0.0
+        if entry is not None and self._clock() - entry[1] <= LEVEL_HOLD_SECONDS:
+            level = entry[0]
+        for source in sources:
+            level = max(level, source.measure_level())
+        return level
 
     def clear(self) -> None:
         self._active = ()
         with self._lock:
             self._levels = {}
+            self._sources = {}
 
 
 class RoomContext:
