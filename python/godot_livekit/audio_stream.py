@@ -138,8 +138,6 @@ class LiveKitAudioStream(SdkStreamOwner):
         assert make is not None
 
         def push_now() -> None:
-            if not self._push_on_arrival:
-                return
             with fill_lock:  # whoever changes the target waits for a push under way
                 playback = self._arrival_playback
                 if playback is None or not self._push_on_arrival or self._closed:
@@ -158,7 +156,8 @@ class LiveKitAudioStream(SdkStreamOwner):
                 self._sdk_stream = sdk_stream
                 async for event in sdk_stream:
                     buffer.push_int16(event.frame.data)
-                    push_now()
+                    if self._push_on_arrival:
+                        push_now()
                     notify_activity()
             except asyncio.CancelledError:
                 pass

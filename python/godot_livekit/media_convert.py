@@ -327,10 +327,13 @@ class AudioJitterBuffer:
             if samples.dtype != np.int16:
                 raise ValueError(f"expected int16 samples, got dtype {samples.dtype}")
         else:
-            nbytes = memoryview(data).nbytes
-            if nbytes % 2:
-                raise ValueError(f"int16 audio buffer has {nbytes} bytes, not a multiple of 2")
-            samples = np.frombuffer(data, dtype=np.int16)
+            try:
+                samples = np.frombuffer(data, dtype=np.int16)
+            except ValueError:  # numpy's reason is about element sizes: say it for audio
+                nbytes = memoryview(data).nbytes
+                raise ValueError(
+                    f"int16 audio buffer has {nbytes} bytes, not a multiple of 2"
+                ) from None
         if samples.size % self.channels:
             raise ValueError(f"{samples.size} samples do not split into {self.channels} channels")
         self._write(samples.reshape(-1, self.channels), scale=_INT16_TO_FLOAT)

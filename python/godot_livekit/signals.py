@@ -6,6 +6,7 @@ SDK callbacks run on the runtime thread and only *enqueue* events; ``poll_events
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import deque
@@ -15,19 +16,23 @@ from typing import Any, Generic, TypeVar, overload
 logger = logging.getLogger(__name__)
 
 _activity = threading.Condition()
+_activity_numbers = itertools.count(1)  # next() is atomic: every event gets its own number
 _activity_counter = 0
+_waiting = 0  # threads in wait_for_activity, counted under _activity
 
 
 def notify_activity() -> None:
-    """Wake every thread blocked in :func:`wait_for_activity` (called on each enqueue)."""
+    """Wake every thread blocked in :func:`wait_for_activity` (called on each enqueue). With
+    nobody waiting (a Godot game) it only numbers the event: no lock per audio frame."""
     global _activity_counter
-    with _activity:
-        _activity_counter += 1
-        _activity.notify_all()
+    _activity_counter = next(_activity_numbers)
+    if _waiting:  # a waiter counts itself before it checks the number: none is missed
+        with _activity:
+            _activity.notify_all()
 
 
 def activity_counter() -> int:
-    """A number that grows each time any event queue receives an event."""
+    """A number that changes each time any event queue receives an event."""
     return _activity_counter
 
 
@@ -36,8 +41,13 @@ def wait_for_activity(since: int, timeout: float) -> bool:
 
     Meant for scripts and tests that drive the core without a Godot frame loop.
     """
+    global _waiting
     with _activity:
-        return _activity.wait_for(lambda: _activity_counter != since, timeout=timeout)
+        _waiting += 1
+        try:
+            return _activity.wait_for(lambda: _activity_counter != since, timeout=timeout)
+        finally:
+            _waiting -= 1
 
 
 class Signal:
