@@ -1,12 +1,12 @@
 """9. Voice: 32 talking participants, one listener, against a raw-SDK listener.
 
-32 publishers (two child processes of 16 rooms each, raw ``livekit.rtc``) talk in one
-room: tones switched on and off like speech. Two listeners join the same room at the same
-time, each in its own process: ours (``LiveKitRoom`` + 32 ``LiveKitAudioStream.poll`` into
-real-time playback stand-ins at 60 fps) and a raw-SDK one doing the same work (32
-``rtc.AudioStream`` tasks converting to float32 into locked deques; a 60 fps loop pushing
-into the same stand-ins, delay bounded the same way). Each reports its 60 fps loop body's
-cost, its process CPU and the audio delay (buffer + playback) once a second.
+32 publishers (two child processes of 16 rooms each, raw ``livekit.rtc``, subscribed to
+nobody) talk in one room: tones switched on and off like speech. Two listeners join the same
+room at the same time, each in its own process: ours (``LiveKitRoom`` + 32
+``LiveKitAudioStream.poll`` into real-time playback stand-ins at 60 fps) and a raw-SDK one
+doing the same work (32 ``rtc.AudioStream`` tasks converting to float32 into locked deques; a
+60 fps loop pushing into the same stand-ins, delay bounded the same way). Each reports its
+60 fps loop body's cost, its process CPU and the audio delay (buffer + playback) once a second.
 """
 
 from __future__ import annotations
