@@ -13,6 +13,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, links
+from .e2ee import SendGate
 from .media_convert import MAX_CHANNELS, AudioResampler, float_to_int16, remix_channels
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class LiveKitAudioSource:
         self._carry = np.zeros(0, np.int16)  # runtime thread: less than 10 ms (queue 0)
         self._playout_end = 0.0  # monotonic time when everything accepted has played
         self._dropped = 0
+        self._gate = SendGate()  # closed while a track it feeds is being published encrypted
 
     @staticmethod
     def create(sample_rate: int, num_channels: int, queue_size_ms: int = 0) -> LiveKitAudioSource:
@@ -149,6 +151,8 @@ class LiveKitAudioSource:
                 sdk = self._sdk
                 if generation != self._generation or sdk is None:
                     break  # cleared or closed meanwhile
+                if not self._gate.passes():
+                    continue  # it would leave unencrypted
                 try:
                     await sdk.capture_frame(frame)
                 except Exception as error:
@@ -184,6 +188,15 @@ class LiveKitAudioSource:
             resampler = AudioResampler(input_rate, self._sdk_rate, self._sdk_channels)
             self._resamplers[input_rate] = resampler
         return resampler
+
+    def _hold_until_encrypted(self) -> None:
+        """A track of this source is being published encrypted: hold its frames back (and
+        drop what waits to be sent) until :meth:`_release_hold` (see ``e2ee.SendGate``)."""
+        self._gate.hold()
+        self.clear_queue()
+
+    def _release_hold(self) -> None:
+        self._gate.release()
 
     def clear_queue(self) -> None:
         """Drop audio accepted but not yet played out (ours and the SDK's queue)."""

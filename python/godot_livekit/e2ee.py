@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,37 @@ KEY_RING_SIZE = sdk_e2ee.DEFAULT_KEY_RING_SIZE
 """Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 
 _INT32_MAX = 2**31 - 1
+
+
+class SendGate:
+    """Holds a media source's frames back while a track it feeds is being published in an
+    encrypted room. The SDK attaches a track's encryptor only as publishing completes
+    (rust-sdks ``LocalParticipant::publish_track`` calls the room's local-track-published
+    handler, which sets up the sender's frame cryptor), and a frame that leaves before that
+    leaves in clear: a listener whose decryptor is not attached yet plays it."""
+
+    __slots__ = ("_holds", "_lock", "withheld_frames")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holds = 0
+        self.withheld_frames = 0
+        """Frames held back (dropped) so far."""
+
+    def hold(self) -> None:
+        with self._lock:
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holds = max(0, self._holds - 1)
+
+    def passes(self) -> bool:
+        """True when a frame may go to the SDK now (counts the ones that may not)."""
+        if self._holds == 0:
+            return True
+        self.withheld_frames += 1
+        return False
 
 
 # -- argument checks (messages name the argument, never its bytes) ------------------------

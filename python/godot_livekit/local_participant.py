@@ -175,6 +175,11 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         track_link.source = source
         session.objects.remember(sdk_track, track, owned=False)
         session.objects.expect_publication(sdk_track, publication)
+        # in an encrypted room no frame may leave before the SDK has attached the track's
+        # encryptor, which it does as publishing completes (e2ee.SendGate)
+        held = media_source if _encrypted(session) and media_source is not None else None
+        if held is not None:
+            held._hold_until_encrypted()
 
         async def publish() -> None:
             try:
@@ -184,6 +189,9 @@ class LiveKitLocalParticipant(LiveKitParticipant):
                 logger.warning("publish_track failed: %s", error)
                 session.post(PublishFailed(publication))
                 return
+            finally:
+                if held is not None:
+                    held._release_hold()
             publication_link.sdk = sdk_publication
             session.objects.remember(sdk_publication, publication)
 
@@ -393,6 +401,13 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         track = LiveKitLocalDataTrack(name, session)
         session.run("publish_data_track", data_tracks.publish_local(session, sdk, track))
         return track
+
+
+def _encrypted(session: Session) -> bool:
+    """True when the session's room was joined with end-to-end encryption."""
+    sdk_room = session.sdk_room
+    manager = getattr(sdk_room, "e2ee_manager", None) if sdk_room is not None else None
+    return getattr(manager, "options", None) is not None
 
 
 def require_str(value: object, where: str, name: str) -> None:

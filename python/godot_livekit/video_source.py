@@ -15,6 +15,7 @@ import numpy as np
 from livekit import rtc
 
 from . import links
+from .e2ee import SendGate
 from .media_convert import rgba_from_image_bytes, video_frame_from_rgba
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class LiveKitVideoSource:
         self._closed = False
         self._frames_sent = 0
         self._frames_replaced = 0
+        self._gate = SendGate()  # closed while a track it feeds is being published encrypted
         self._worker = threading.Thread(
             target=_send_loop,
             args=(weakref.ref(self),),
@@ -143,6 +145,14 @@ class LiveKitVideoSource:
             self._buffers = []
             self._slot.notify()
 
+    def _hold_until_encrypted(self) -> None:
+        """A track of this source is being published encrypted: hold its frames back until
+        :meth:`_release_hold` (see ``e2ee.SendGate``)."""
+        self._gate.hold()
+
+    def _release_hold(self) -> None:
+        self._gate.release()
+
     def __repr__(self) -> str:
         return f"<LiveKitVideoSource {self._width}x{self._height}>"
 
@@ -183,6 +193,11 @@ def _send_loop(source_ref: weakref.ReferenceType[LiveKitVideoSource]) -> None:
             del source
             continue
         buffer, timestamp_us, rotation = pending
+        if not source._gate.passes():  # it would leave unencrypted
+            with slot:
+                source._in_flight = None
+            del source
+            continue
         try:
             frame = video_frame_from_rgba(buffer)
             source._sdk.capture_frame(

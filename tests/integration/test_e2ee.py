@@ -331,6 +331,28 @@ def test_shared_key_media_flows_encrypted(connect_peer) -> None:
     cryptors[0].set_enabled(False)  # stale: nothing happens, nothing raises
 
 
+def test_no_frame_leaves_before_the_encryptor_is_attached(connect_peer) -> None:
+    """The SDK attaches a track's encryptor as publishing completes: frames fed while a
+    track is being published in an encrypted room are held back (they would leave in clear,
+    and a listener not decrypting yet would play them), and flow once it is published."""
+    alice = connect_peer("alice", {"e2ee": e2ee(key())})
+    bob = connect_peer("bob")  # no encryption: nothing is held
+    peers = [alice, bob]
+    with Media(alice) as media, Media(bob) as plain:
+        for peer in peers:
+            wait_until(
+                peers,
+                lambda peer=peer: len(peer.args_of("local_track_published")) == 2,
+                MEDIA_WAIT,
+                f"{peer.identity}: both tracks published",
+            )
+        assert media.audio_source._gate.withheld_frames > 0  # fed while publishing
+        for gate in (media.audio_source._gate, media.video_source._gate):
+            assert gate._holds == 0  # published: frames flow (encrypted) from now on
+        assert plain.audio_source._gate.withheld_frames == 0
+        assert plain.video_source._gate.withheld_frames == 0
+
+
 def test_wrong_key_gets_no_media_and_reports_failure(connect_peer) -> None:
     secret = key()
     alice = connect_peer("alice", {"e2ee": e2ee(secret)})
