@@ -189,13 +189,12 @@ class LiveKitLocalParticipant(LiveKitParticipant):
                 logger.warning("publish_track failed: %s", error)
                 session.post(PublishFailed(publication))
                 return
-            finally:
-                if held is not None:
-                    held._release_hold()
             publication_link.sdk = sdk_publication
             session.objects.remember(sdk_publication, publication)
 
-        session.room.run(publish())
+        done = session.room.run(publish())
+        if held is not None:  # however it ends (published, failed, cancelled unstarted)
+            done.add_done_callback(lambda _: held._release_hold())
         return publication
 
     def unpublish_track(self, track_sid: str) -> None:
