@@ -198,6 +198,11 @@ def sdk_e2ee_options(options: LiveKitE2eeOptions) -> rtc.E2EEOptions:
 # -- session lookup -------------------------------------------------------------------------
 
 
+def is_encrypted(room: RoomContext | None) -> bool:
+    """True while ``room`` is connected with end-to-end encryption."""
+    return _sdk_manager(room)[1] is not None
+
+
 def _sdk_manager(
     room: RoomContext | None,
 ) -> tuple[rtc.Room | None, rtc.E2EEManager | None]:
@@ -422,7 +427,7 @@ class LiveKitE2eeManager:
 
     def is_active(self) -> bool:
         """True while the room is connected with end-to-end encryption."""
-        return _sdk_manager(self._context)[1] is not None
+        return is_encrypted(self._context)
 
     def get_enabled(self) -> bool:
         """True while connected with E2EE (an encryption type other than NONE) and not

@@ -18,6 +18,7 @@ from livekit import rtc
 from . import data_tracks, links, rpc, stream_sending
 from .data_streams import check_topic
 from .data_tracks import LiveKitLocalDataTrack
+from .e2ee import is_encrypted
 from .errors import LiveKitError
 from .events import PublishFailed, RpcFailed
 from .participant import LiveKitParticipant
@@ -177,7 +178,7 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         session.objects.expect_publication(sdk_track, publication)
         # in an encrypted room no frame may leave before the SDK has attached the track's
         # encryptor, which it does as publishing completes (e2ee.SendGate)
-        held = media_source if _encrypted(session) and media_source is not None else None
+        held = media_source if is_encrypted(session.room) and media_source is not None else None
         if held is not None:
             held._hold_until_encrypted()
 
@@ -400,13 +401,6 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         track = LiveKitLocalDataTrack(name, session)
         session.run("publish_data_track", data_tracks.publish_local(session, sdk, track))
         return track
-
-
-def _encrypted(session: Session) -> bool:
-    """True when the session's room was joined with end-to-end encryption."""
-    sdk_room = session.sdk_room
-    manager = getattr(sdk_room, "e2ee_manager", None) if sdk_room is not None else None
-    return getattr(manager, "options", None) is not None
 
 
 def require_str(value: object, where: str, name: str) -> None:
