@@ -25,6 +25,7 @@ from peers import Peer, wait_for_event, wait_until
 from godot_livekit.tools.devserver import LocalServer, find_server_binary
 
 SERVER_LOG_TAIL_LINES = 150
+ROOM_LOG_LINES = 400
 _SERVER_KEY = pytest.StashKey[LocalServer]()
 _ROOM_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -91,6 +92,15 @@ def pytest_runtest_makereport(
                 server.log_text(SERVER_LOG_TAIL_LINES),
             )
         )
+        room = getattr(item, "funcargs", {}).get("room_name")
+        if room:
+            # the session server logs every test's rooms: this test's own lines, in full
+            report.sections.append(
+                (
+                    f"livekit-server log, room {room} (last {ROOM_LOG_LINES} lines)",
+                    server.log_text(ROOM_LOG_LINES, containing=room),
+                )
+            )
     return report
 
 

@@ -136,11 +136,14 @@ def _wait_for_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:
     return True
 
 
-def _tail(path: Path, lines: int) -> str:
-    """The last `lines` lines of a text file ('' when it does not exist)."""
+def _tail(path: Path, lines: int, containing: str | None = None) -> str:
+    """The last `lines` lines of a text file, only those with `containing` when given
+    ('' when it does not exist)."""
     try:
         with path.open("r", encoding="utf-8", errors="replace") as handle:
-            return "".join(deque(handle, maxlen=lines))
+            if containing is None:
+                return "".join(deque(handle, maxlen=lines))
+            return "".join(deque((line for line in handle if containing in line), maxlen=lines))
     except FileNotFoundError:
         return ""
 
@@ -438,9 +441,10 @@ class LocalServer:
         """A token for this server (see mint_token for keyword options)."""
         return mint_token(self._api_key, self._api_secret, identity, room, **kwargs)
 
-    def log_text(self, tail_lines: int = 200) -> str:
-        """The last lines of the server log, with the secret and any JWTs redacted."""
-        return self._redact(_tail(self.log_path, tail_lines))
+    def log_text(self, tail_lines: int = 200, containing: str | None = None) -> str:
+        """The last lines of the server log (only those with ``containing`` when given),
+        with the secret and any JWTs redacted."""
+        return self._redact(_tail(self.log_path, tail_lines, containing))
 
     def _redact(self, text: str) -> str:
         if self._api_secret:
