@@ -170,3 +170,28 @@ def test_a_required_system_tool_that_cannot_be_installed_is_an_error_naming_its_
     environment.ensure_system_tools([absent])  # not required: a warning only
     assert "absent-pkg" in capsys.readouterr().err
     assert environment.REDIS.package == "redis-server"
+
+
+def test_server_log_lines_of_one_room_are_redacted(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    secret = "s3cret-value-of-the-test"
+    log.write_text(
+        "\n".join(
+            [
+                'INFO room started {"room": "alpha-1"}',
+                'INFO room started {"room": "beta-2"}',
+                f'WARN token {secret} for {{"room": "alpha-1"}}',
+                'INFO closing {"room": "beta-2"}',
+                'INFO closing {"room": "alpha-1"}',
+            ]
+        )
+        + "\n"
+    )
+    server = LocalServer(log_path=log, api_secret=secret)
+    lines = server.log_text(2, containing="alpha-1").splitlines()
+    assert lines == [
+        'WARN token <api-secret> for {"room": "alpha-1"}',
+        'INFO closing {"room": "alpha-1"}',
+    ]
+    assert len(server.log_text(10).splitlines()) == 5
+    assert server.log_text(10, containing="gamma") == ""
