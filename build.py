@@ -28,7 +28,9 @@ from godot_livekit_dev.build_tools.netns import NETNS_EXEC_STEP
 SUBCOMMANDS: dict[str, Subcommand] = {
     "setup": Subcommand(commands.setup, "create .venv, install, find/build livekit-server"),
     "test": Subcommand(
-        commands.test, "pytest in a private network namespace", passes_all_args=True
+        commands.test,
+        "pytest in a private network namespace (`--browser`: only the browser tests)",
+        passes_all_args=True,
     ),
     "demo": Subcommand(
         commands.demo,

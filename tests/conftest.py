@@ -6,7 +6,10 @@ Tests live in folders by what they need, and each folder's tests carry its marke
   ``pip install -e .[dev]``, in seconds);
 - ``integration/``: a real livekit-server (``python build.py test`` runs it inside
   ``unshare -rn`` with a veth pair, 10.77.0.1/10.77.0.2, so WebRTC never leaves the machine);
-- ``system/``: faults, long runs, Xvfb.
+- ``system/``: faults, long runs, Xvfb;
+- ``browser/``: the official LiveKit JavaScript client in headless Chromium, collected only
+  when named (``python build.py test --browser`` names it, after installing Chromium and
+  the npm packages).
 
 Helpers shared by the folders are in ``support/`` (on ``sys.path`` through pyproject).
 """
@@ -17,6 +20,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,11 +34,18 @@ _SERVER_KEY = pytest.StashKey[LocalServer]()
 _ROOM_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 TokenFactory = Callable[..., str]
-_FOLDER_MARKERS = ("unit", "integration", "system")
+_FOLDER_MARKERS = ("unit", "integration", "system", "browser")
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Leave tests/browser out of a run that does not name it (see the docstring); pytest
+    does not ask this of the paths given on its command line."""
+    return True if collection_path == BROWSER_TESTS else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test with the folder it lives in (unit / integration / system)."""
+    """Mark every test with the folder it lives in (unit / integration / system / browser)."""
     for item in items:
         parts = item.path.parts
         for marker in _FOLDER_MARKERS:

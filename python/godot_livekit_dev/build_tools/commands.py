@@ -18,11 +18,23 @@ def setup(_call: Invocation) -> int:
     return 0
 
 
+BROWSER_FLAG = "--browser"
+
+
 def test(call: Invocation) -> int:
-    """`test`: pytest inside a private network namespace (arguments go to pytest)."""
+    """`test`: pytest inside a private network namespace (arguments go to pytest).
+
+    `test --browser [pytest args]`: only tests/browser (the official LiveKit JavaScript
+    client in headless Chromium), after installing Chromium and its npm packages.
+    """
     environment.setup()
-    environment.ensure_wheelhouse()
-    netns.exec_in_netns(venv_module_command("pytest", call.forwarded))
+    arguments = list(call.forwarded)
+    if arguments[:1] == [BROWSER_FLAG]:
+        environment.ensure_browser_client()
+        arguments = [str(environment.BROWSER_TESTS), *arguments[1:]]
+    else:
+        environment.ensure_wheelhouse()
+    netns.exec_in_netns(venv_module_command("pytest", arguments))
 
 
 def demo(call: Invocation) -> int:

@@ -72,6 +72,8 @@ XVFB = SystemTool("Xvfb", "xvfb", "the screen-capture tests")
 REDIS = SystemTool(
     "redis-server", "redis-server", "multi-node servers (`build.py server --nodes 2`, tests)"
 )
+CHROMIUM = SystemTool("chromium", "chromium", "the browser tests (`build.py test --browser`)")
+BROWSER_TESTS = REPO_ROOT / "tests" / "browser"
 
 
 def _can_apt_install() -> str | None:
@@ -150,3 +152,25 @@ def ensure_wheelhouse() -> Path:
     run_checked([*pip, "--wheel-dir", str(WHEELHOUSE_DIR), str(REPO_ROOT), *build_requires])
     WHEELHOUSE_STAMP.write_text(digest + "\n")
     return WHEELHOUSE_DIR
+
+
+def ensure_browser_client() -> None:
+    """Chromium (Debian's package) and tests/browser's npm packages (livekit-client,
+    playwright-core; ``npm ci`` from its lock file, again whenever the lock file changes)."""
+    ensure_system_tools([CHROMIUM], required=True)
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise BuildError(
+            "the browser tests need Node.js and npm: install the Debian package(s)"
+            " `sudo apt-get install nodejs npm`"
+        )
+    lock = BROWSER_TESTS / "package-lock.json"
+    stamp = BROWSER_TESTS / "node_modules" / ".godot-livekit-stamp"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp_is_current(stamp, digest):
+        return
+    say("installing the browser tests' npm packages (npm ci)")
+    command = [npm, "ci", "--no-audit", "--no-fund"]
+    if subprocess.run(command, cwd=BROWSER_TESTS).returncode != 0:
+        raise BuildError(f"`npm ci` failed in {BROWSER_TESTS}")
+    stamp.write_text(digest)

@@ -1,0 +1,294 @@
+"""The official LiveKit JavaScript client (livekit-client, in headless Chromium) in one room
+with our core: media, data, text and byte streams, attributes and RPC, both ways.
+
+Real parts: livekit-server (the session server), Debian's Chromium driven by playwright-core,
+livekit-client's own build, all inside the test namespace. Set up by
+``python build.py test --browser`` (installs Chromium and the npm packages, then runs only
+these tests); the default ``python build.py test`` leaves this folder out.
+
+The browser page (page/peer.js) publishes a colour-quadrant canvas and a 660 Hz tone, sends
+data, a text stream, attributes and RPCs to "godot"; a second page only watches it. Our side
+("godot", a Peer of the core) publishes the same quadrant pattern and a 440 Hz tone, and
+answers and sends the same kinds of things back.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import pytest
+from godot_livekit_dev.feeders import tone_feeder, video_feeder
+from godot_livekit_dev.patterns import (
+    QUADRANT_COLORS,
+    dominant_frequency,
+    quadrant_centres,
+)
+from peers import Peer, wait_until
+
+from godot_livekit import (
+    LiveKitAudioSource,
+    LiveKitAudioStream,
+    LiveKitLocalAudioTrack,
+    LiveKitLocalVideoTrack,
+    LiveKitRoom,
+    LiveKitTrack,
+    LiveKitVideoSource,
+    LiveKitVideoStream,
+)
+from godot_livekit.tools.devserver import LocalServer
+
+HERE = Path(__file__).resolve().parent
+RUN_SECONDS = 90
+"""The browser driver's own limit (the test closes it sooner)."""
+WAIT = 45.0
+COLOUR_TOLERANCE = 24
+"""Per channel, for a VP8-coded flat colour patch."""
+SAME_AS_BROWSER = 12
+"""Per channel: our decode against the official client's decode of the same stream."""
+
+
+class Browser:
+    """The driver process and the newest states its pages reported."""
+
+    def __init__(self, urls: list[str]) -> None:
+        node = shutil.which("node")
+        if node is None:
+            pytest.fail("node is not installed: run `python build.py test --browser`")
+        self.states: list[dict[str, Any]] = [{} for _ in urls]
+        self.page_log: list[str] = []
+        self.process = subprocess.Popen(
+            [node, str(HERE / "drive.mjs"), str(RUN_SECONDS), *urls],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=HERE,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("STATE "):
+                self.states = json.loads(line[len("STATE ") :])
+            else:
+                self.page_log.append(line.rstrip()[:500])
+
+    @property
+    def publisher(self) -> dict[str, Any]:
+        return self.states[0]
+
+    @property
+    def viewer(self) -> dict[str, Any]:
+        return self.states[1]
+
+    def describe(self) -> str:
+        return f"browser states {json.dumps(self.states)[:3000]}; log {self.page_log[-20:]}"
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@pytest.fixture
+def page_server() -> Iterator[str]:
+    """http://127.0.0.1:<port>/ serving this folder (the page and livekit-client's build)."""
+    if not (HERE / "node_modules" / "livekit-client").is_dir():
+        pytest.fail("livekit-client is not installed: run `python build.py test --browser`")
+    handler = functools.partial(QuietHandler, directory=str(HERE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def colour_error(seen: dict[str, Any], expected: dict[str, Any]) -> int:
+    return max(
+        abs(int(a) - int(b))
+        for name in QUADRANT_COLORS
+        for a, b in zip(seen[name], expected[name], strict=True)
+    )
+
+
+def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
+    livekit_server: LocalServer, room_name: str, page_server: str
+) -> None:
+    godot = Peer("godot")
+    godot.room.register_text_stream_handler("chat")
+    godot.room.connect_to_room(livekit_server.url, livekit_server.token("godot", room_name), {})
+    wait_until([godot], lambda: "connected" in godot.names(), what="godot connected")
+    local = godot.local
+    local.register_rpc_method("echo")
+    local.rpc_method_invoked.connect(
+        lambda _m, request_id, caller, payload, _t: local.respond_to_rpc(
+            request_id, f"echo:{payload}:{caller}"
+        )
+    )
+    camera = LiveKitVideoSource.create(320, 180)
+    local.publish_track(LiveKitLocalVideoTrack.create("godot-cam", camera), {"simulcast": False})
+    microphone = LiveKitAudioSource.create(48000, 1, 100)
+    local.publish_track(LiveKitLocalAudioTrack.create("godot-mic", microphone), {"dtx": False})
+
+    def page(identity: str, **extra: str) -> str:
+        query = {"url": livekit_server.url, "token": livekit_server.token(identity, room_name)}
+        return f"{page_server}page/index.html?{urlencode({**query, **extra})}"
+
+    frames: list[np.ndarray] = []  # the newest frame only (a copy)
+    frame_count = [0]
+    heard: collections.deque[np.ndarray] = collections.deque()
+    heard_total = [0]
+    streams: dict[str, Any] = {}
+    sent_back = False
+
+    def pump_media() -> None:
+        nonlocal sent_back
+        js = godot.room.get_remote_participants().get("js")
+        for publication in js.get_track_publications().values() if js else ():
+            track = publication.get_track()
+            if track is None:
+                continue
+            if track.get_kind() == LiveKitTrack.KIND_VIDEO and "video" not in streams:
+                video = streams["video"] = LiveKitVideoStream.from_track(track)
+
+                def keep(v: LiveKitVideoStream = video) -> None:
+                    frames[:] = [v.get_texture().copy()]
+                    frame_count[0] += 1
+
+                video.frame_received.connect(keep)
+            if track.get_kind() == LiveKitTrack.KIND_AUDIO and "audio" not in streams:
+                streams["audio"] = LiveKitAudioStream.from_track(track)
+        if "video" in streams:
+            streams["video"].poll()  # emits frame_received for a new frame
+        if "audio" in streams:
+            got = streams["audio"].read_frames(4800)
+            if len(got):
+                heard.append(got.copy())
+                heard_total[0] += len(got)
+                while sum(len(h) for h in heard) - len(heard[0]) >= 48000:
+                    heard.popleft()  # keep about the last second
+        if not sent_back and browser.publisher.get("sent"):
+            sent_back = True
+            local.publish_data("hello-from-godot", True, [], "godot-topic")
+            local.send_text("text-from-godot ünïcode ✓", "chat-back")
+            local.send_bytes(bytes(range(256)) * 40, "bytes-back", {"name": "blob.bin"})
+            local.set_attributes({"score": 7})
+            local.perform_rpc("js", "js-echo", "ping-godot", 10.0)
+
+    class Media:
+        def _auto_pump(self) -> None:
+            pump_media()
+
+    def done() -> bool:
+        js, watcher = browser.publisher, browser.viewer
+        return bool(
+            js.get("error")
+            or (
+                godot.args_of("rpc_response_received")
+                and godot.args_of("text_stream_received")
+                and godot.args_of("participant_attributes_changed")
+                and frame_count[0] >= 30
+                and heard_total[0] >= 48000
+                and all(key in js for key in ("text", "bytes", "data", "attributes", "rpc"))
+                and js.get("rpcUnknown")
+                and js.get("video")
+                and (js.get("audio") or {}).get("db", -200) > -60
+                and watcher.get("video")
+            )
+        )
+
+    with video_feeder(camera), tone_feeder(microphone, 440.0):
+        browser = Browser([page("js"), page("js2", viewer="1")])
+        try:
+            try:
+                wait_until([godot, Media()], done, WAIT, "everything both ways")
+            except AssertionError as error:
+                ours = f"our side: {frame_count[0]} video frames, {heard_total[0]} audio frames"
+                raise AssertionError(f"{error}\n{ours}\n{browser.describe()}") from None
+            # one more second of media, so the samples below are of settled streams
+            end = time.monotonic() + 1.0
+            wait_until([godot, Media()], lambda: time.monotonic() >= end, 5.0, "settle")
+            js, watcher = browser.publisher, browser.viewer
+            # who sent what, read while the participants are live (stale ones read "")
+            data_events = [
+                (bytes(data), sender.get_identity() if sender else None, kind, topic)
+                for data, sender, kind, topic in godot.args_of("data_received")
+            ]
+            attribute_events = [
+                (participant.get_identity(), changed)
+                for participant, changed in godot.args_of("participant_attributes_changed")
+            ]
+        finally:
+            browser.close()
+            for stream in streams.values():
+                stream.close()
+            godot.room.disconnect_from_room()
+            godot.room.poll_events()
+            assert godot.room.wait_idle(10.0), "godot: background work still running"
+    context = browser.describe()
+    assert "error" not in js, context
+
+    # browser -> us: data, a text stream (attributes and non-ASCII intact), attributes, RPC
+    assert data_events == [(b"hello-from-js", "js", LiveKitRoom.DATA_KIND_RELIABLE, "js-topic")]
+    info, text = godot.args_of("text_stream_received")[0]
+    assert text == "text-from-js ünïcode ✓"
+    assert info["topic"] == "chat" and info["attributes"] == {"kind": "greeting"}, info
+    assert [changed for who, changed in attribute_events if who == "js"] == [{"role": "browser"}]
+    assert js["rpc"] == "echo:ping-js:js", context
+    assert js["rpcUnknown"] == "error 1400", context  # UNSUPPORTED_METHOD, as the SDKs say
+
+    # us -> browser
+    assert js["data"] == {"text": "hello-from-godot", "from": "godot", "topic": "godot-topic"}
+    assert js["text"] == {
+        "text": "text-from-godot ünïcode ✓",
+        "from": "godot",
+        "topic": "chat-back",
+    }
+    assert js["bytes"] == {
+        "length": 10240,
+        "sum": sum(range(256)) * 40 % 65536,
+        "name": "blob.bin",
+        "from": "godot",
+    }
+    assert js["attributes"] == {"changed": {"score": "7"}, "from": "godot"}
+    assert godot.args_of("rpc_response_received")[0] == ("js-echo", "js:ping-godot:godot")
+
+    # media: the browser sees our pattern and hears our tone
+    assert js["video"]["size"] == [320, 180], context
+    assert colour_error(js["video"], QUADRANT_COLORS) <= COLOUR_TOLERANCE, context
+    assert abs(js["audio"]["hz"] - 440.0) < 12.0, context  # 5.9 Hz FFT bins
+    # ... and we see the browser's canvas exactly as the official client does (Chromium
+    # codes a canvas capture with its own colour matrix, so both differ from the canvas
+    # alike), and hear its tone
+    frame = frames[-1]
+    assert frame.shape == (180, 320, 4)
+    ours = {name: list(colour) for name, colour in quadrant_centres(frame).items()}
+    assert colour_error(ours, watcher["video"]) <= SAME_AS_BROWSER, (ours, watcher["video"])
+    assert abs(dominant_frequency(np.concatenate(heard)[-48000:], 48000) - 660.0) < 5.0
+    assert os.environ.get("GODOT_LIVEKIT_NETNS") == "1"  # all of it inside the namespace
