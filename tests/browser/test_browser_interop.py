@@ -41,6 +41,7 @@ from peers import Peer, wait_until
 from godot_livekit import (
     LiveKitAudioSource,
     LiveKitAudioStream,
+    LiveKitE2eeOptions,
     LiveKitLocalAudioTrack,
     LiveKitLocalVideoTrack,
     LiveKitRoom,
@@ -58,6 +59,8 @@ COLOUR_TOLERANCE = 24
 """Per channel, for a VP8-coded flat colour patch."""
 SAME_AS_BROWSER = 12
 """Per channel: our decode against the official client's decode of the same stream."""
+SHARED_KEY = "a shared key for the browser test"
+"""The e2ee case's key: a text for the page's ExternalE2EEKeyProvider, its UTF-8 bytes for us."""
 
 
 class Browser:
@@ -137,12 +140,21 @@ def colour_error(seen: dict[str, Any], expected: dict[str, Any]) -> int:
     )
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["clear", "e2ee"])
 def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
-    livekit_server: LocalServer, room_name: str, page_server: str
+    livekit_server: LocalServer, room_name: str, page_server: str, encrypted: bool
 ) -> None:
     godot = Peer("godot")
     godot.room.register_text_stream_handler("chat")
-    godot.room.connect_to_room(livekit_server.url, livekit_server.token("godot", room_name), {})
+    options: dict[str, Any] = {}
+    extra: dict[str, str] = {}
+    if encrypted:
+        options["e2ee"] = LiveKitE2eeOptions()
+        options["e2ee"].set_shared_key(SHARED_KEY.encode())
+        extra["e2ee"] = SHARED_KEY
+    godot.room.connect_to_room(
+        livekit_server.url, livekit_server.token("godot", room_name), options
+    )
     wait_until([godot], lambda: "connected" in godot.names(), what="godot connected")
     local = godot.local
     local.register_rpc_method("echo")
@@ -224,7 +236,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
         )
 
     with video_feeder(camera), tone_feeder(microphone, 440.0):
-        browser = Browser([page("js"), page("js2", viewer="1")])
+        browser = Browser([page("js", **extra), page("js2", viewer="1", **extra)])
         try:
             try:
                 wait_until([godot, Media()], done, WAIT, "everything both ways")
@@ -244,6 +256,12 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
                 (participant.get_identity(), changed)
                 for participant, changed in godot.args_of("participant_attributes_changed")
             ]
+            encryption_events = [
+                (participant.get_identity(), is_encrypted)
+                for participant, is_encrypted in godot.args_of(
+                    "participant_encryption_status_changed"
+                )
+            ]
         finally:
             browser.close()
             for stream in streams.values():
@@ -253,6 +271,12 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             assert godot.room.wait_idle(10.0), "godot: background work still running"
     context = browser.describe()
     assert "error" not in js, context
+    if encrypted:  # both sides say the other's media is encrypted
+        assert js.get("encryption", {}).get("godot") is True, context
+        assert ("js", True) in encryption_events, encryption_events
+    else:
+        assert not js.get("encryption", {}).get("godot"), context
+        assert ("js", True) not in encryption_events, encryption_events
 
     # browser -> us: data, a text stream (attributes and non-ASCII intact), attributes, RPC
     assert data_events == [(b"hello-from-js", "js", LiveKitRoom.DATA_KIND_RELIABLE, "js-topic")]

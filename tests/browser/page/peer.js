@@ -2,6 +2,7 @@
 //   ?url=&token=            publish a colour-quadrant canvas and a 660 Hz tone, then send
 //                           data, a text stream, attributes and RPCs to "godot"
 //   ?url=&token=&viewer=1   only watch the publishing browser peer "js"
+//   ...&e2ee=<key>          with end-to-end encryption, this shared key
 // Everything it observes is in window.results; window.observe() adds what it sees and hears.
 "use strict";
 const params = new URLSearchParams(location.search);
@@ -57,7 +58,22 @@ function drawQuadrants(g, width, height) {
 async function main() {
   const { Room, RoomEvent, LocalVideoTrack, LocalAudioTrack, Track } = LivekitClient;
   const viewer = Boolean(params.get("viewer"));
-  const room = new Room();
+  const sharedKey = params.get("e2ee");
+  let room;
+  if (sharedKey) {
+    // end-to-end encryption with a shared key, as LiveKit's web docs set it up
+    const keyProvider = new LivekitClient.ExternalE2EEKeyProvider();
+    const worker = new Worker(new URL("../node_modules/livekit-client/dist/livekit-client.e2ee.worker.js", location.href));
+    room = new Room({ e2ee: { keyProvider, worker } });
+    await keyProvider.setKey(sharedKey);
+    await room.setE2EEEnabled(true);
+  } else {
+    room = new Room();
+  }
+  room.on(RoomEvent.ParticipantEncryptionStatusChanged, (encrypted, participant) => {
+    results.encryption = results.encryption || {};
+    results.encryption[participant ? participant.identity : "?"] = encrypted;
+  });
   room.on(RoomEvent.DataReceived, (payload, participant, kind, topic) => {
     results.data = { text: new TextDecoder().decode(payload), from: participant && participant.identity, topic };
   });
