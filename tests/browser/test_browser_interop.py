@@ -166,7 +166,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     camera = LiveKitVideoSource.create(320, 180)
     local.publish_track(LiveKitLocalVideoTrack.create("godot-cam", camera), {"simulcast": False})
     microphone = LiveKitAudioSource.create(48000, 1, 100)
-    local.publish_track(LiveKitLocalAudioTrack.create("godot-mic", microphone), {"dtx": False})
+    microphone_track = LiveKitLocalAudioTrack.create("godot-mic", microphone)
+    local.publish_track(microphone_track, {"dtx": False})
 
     def page(identity: str, **extra: str) -> str:
         query = {"url": livekit_server.url, "token": livekit_server.token(identity, room_name)}
@@ -178,6 +179,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     heard_total = [0]
     streams: dict[str, Any] = {}
     sent_back = False
+    tone_before_mute: list[float] = []
 
     def pump_media() -> None:
         nonlocal sent_back
@@ -212,6 +214,10 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             local.send_bytes(bytes(range(256)) * 40, "bytes-back", {"name": "blob.bin"})
             local.set_attributes({"score": 7})
             local.perform_rpc("js", "js-echo", "ping-godot", 10.0)
+        if sent_back and not tone_before_mute and heard_total[0] >= 48000:
+            # both have heard a second of tone: we mute, and the page answers with a mute
+            tone_before_mute.append(dominant_frequency(np.concatenate(heard)[-48000:], 48000))
+            microphone_track.mute()
 
     class Media:
         def _auto_pump(self) -> None:
@@ -227,7 +233,10 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
                 and godot.args_of("participant_attributes_changed")
                 and frame_count[0] >= 30
                 and heard_total[0] >= 48000
-                and all(key in js for key in ("text", "bytes", "data", "attributes", "rpc"))
+                and all(
+                    key in js for key in ("text", "bytes", "data", "attributes", "rpc", "muted")
+                )
+                and any(who.get_identity() == "js" for who, _ in godot.args_of("track_muted"))
                 and js.get("rpcUnknown")
                 and js.get("video")
                 and (js.get("audio") or {}).get("db", -200) > -60
@@ -255,6 +264,9 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             attribute_events = [
                 (participant.get_identity(), changed)
                 for participant, changed in godot.args_of("participant_attributes_changed")
+            ]
+            muted_by = [
+                participant.get_identity() for participant, _ in godot.args_of("track_muted")
             ]
             encryption_events = [
                 (participant.get_identity(), is_encrypted)
@@ -303,6 +315,11 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     assert js["attributes"] == {"changed": {"score": "7"}, "from": "godot"}
     assert godot.args_of("rpc_response_received")[0] == ("js-echo", "js:ping-godot:godot")
 
+    # muting a published microphone: each side sees the other's (our room reports its own
+    # track too, as the SDK does)
+    assert sorted(muted_by) == ["godot", "js"]
+    assert js["muted"] == {"kind": "audio", "from": "godot"}, context
+
     # media: the browser sees our pattern and hears our tone
     assert js["video"]["size"] == [320, 180], context
     assert colour_error(js["video"], QUADRANT_COLORS) <= COLOUR_TOLERANCE, context
@@ -314,5 +331,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     assert frame.shape == (180, 320, 4)
     ours = {name: list(colour) for name, colour in quadrant_centres(frame).items()}
     assert colour_error(ours, watcher["video"]) <= SAME_AS_BROWSER, (ours, watcher["video"])
-    assert abs(dominant_frequency(np.concatenate(heard)[-48000:], 48000) - 660.0) < 5.0
+    assert abs(tone_before_mute[0] - 660.0) < 5.0
+    # ... and nothing once the page muted it (the last 0.25 s before the end)
+    assert float(np.abs(np.concatenate(heard)[-12000:]).max()) < 1e-3
     assert os.environ.get("GODOT_LIVEKIT_NETNS") == "1"  # all of it inside the namespace

@@ -1,6 +1,7 @@
 // A browser participant for tests/browser: livekit-client in headless Chromium.
 //   ?url=&token=            publish a colour-quadrant canvas and a 660 Hz tone, then send
-//                           data, a text stream, attributes and RPCs to "godot"
+//                           data, a text stream, attributes and RPCs to "godot"; it
+//                           mutes its microphone when "godot" mutes one
 //   ?url=&token=&viewer=1   only watch the publishing browser peer "js"
 //   ...&e2ee=<key>          with end-to-end encryption, this shared key
 // Everything it observes is in window.results; window.observe() adds what it sees and hears.
@@ -95,6 +96,12 @@ async function main() {
       results.attributes = { changed, from: participant.identity };
     }
   });
+  room.on(RoomEvent.TrackMuted, (publication, participant) => {
+    if (participant.identity !== room.localParticipant.identity) {
+      results.muted = { kind: publication.kind, from: participant.identity };
+      if (window.microphone) window.microphone.mute(); // answer a mute with a mute
+    }
+  });
   room.on(RoomEvent.TrackSubscribed, (track, _publication, participant) => {
     results.events.push(`subscribed ${track.kind} ${participant.identity}`);
     if (viewer && participant.identity !== "js") return;
@@ -135,6 +142,7 @@ async function main() {
   gain.connect(destination);
   tone.start();
   const microphone = new LocalAudioTrack(destination.stream.getAudioTracks()[0]);
+  window.microphone = microphone;
   await room.localParticipant.publishTrack(microphone, { name: "js-tone", source: Track.Source.Microphone, dtx: false });
   results.published = true;
 
