@@ -14,7 +14,6 @@ answers and sends the same kinds of things back.
 
 from __future__ import annotations
 
-import collections
 import functools
 import http.server
 import json
@@ -173,40 +172,37 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
         query = {"url": livekit_server.url, "token": livekit_server.token(identity, room_name)}
         return f"{page_server}page/index.html?{urlencode({**query, **extra})}"
 
-    frames: list[np.ndarray] = []  # the newest frame only (a copy)
-    frame_count = [0]
-    heard: collections.deque[np.ndarray] = collections.deque()
-    heard_total = [0]
+    newest_frame: np.ndarray | None = None  # a copy
+    frame_count = 0
+    last_second = np.zeros((0, 2), np.float32)  # the newest second of the browser's audio
+    heard_total = 0
     streams: dict[str, Any] = {}
     sent_back = False
-    tone_before_mute: list[float] = []
+    tone_before_mute: float | None = None
+
+    def keep_frame() -> None:
+        nonlocal newest_frame, frame_count
+        newest_frame = streams["video"].get_texture().copy()
+        frame_count += 1
 
     def pump_media() -> None:
-        nonlocal sent_back
+        nonlocal sent_back, last_second, heard_total, tone_before_mute
         js = godot.room.get_remote_participants().get("js")
         for publication in js.get_track_publications().values() if js else ():
             track = publication.get_track()
             if track is None:
                 continue
             if track.get_kind() == LiveKitTrack.KIND_VIDEO and "video" not in streams:
-                video = streams["video"] = LiveKitVideoStream.from_track(track)
-
-                def keep(v: LiveKitVideoStream = video) -> None:
-                    frames[:] = [v.get_texture().copy()]
-                    frame_count[0] += 1
-
-                video.frame_received.connect(keep)
+                streams["video"] = LiveKitVideoStream.from_track(track)
+                streams["video"].frame_received.connect(keep_frame)
             if track.get_kind() == LiveKitTrack.KIND_AUDIO and "audio" not in streams:
                 streams["audio"] = LiveKitAudioStream.from_track(track)
         if "video" in streams:
             streams["video"].poll()  # emits frame_received for a new frame
         if "audio" in streams:
             got = streams["audio"].read_frames(4800)
-            if len(got):
-                heard.append(got.copy())
-                heard_total[0] += len(got)
-                while sum(len(h) for h in heard) - len(heard[0]) >= 48000:
-                    heard.popleft()  # keep about the last second
+            last_second = np.concatenate([last_second, got])[-48000:]
+            heard_total += len(got)
         if not sent_back and browser.publisher.get("sent"):
             sent_back = True
             local.publish_data("hello-from-godot", True, [], "godot-topic")
@@ -214,9 +210,9 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             local.send_bytes(bytes(range(256)) * 40, "bytes-back", {"name": "blob.bin"})
             local.set_attributes({"score": 7})
             local.perform_rpc("js", "js-echo", "ping-godot", 10.0)
-        if sent_back and not tone_before_mute and heard_total[0] >= 48000:
+        if sent_back and tone_before_mute is None and heard_total >= 48000:
             # both have heard a second of tone: we mute, and the page answers with a mute
-            tone_before_mute.append(dominant_frequency(np.concatenate(heard)[-48000:], 48000))
+            tone_before_mute = dominant_frequency(last_second, 48000)
             microphone_track.mute()
 
     class Media:
@@ -231,8 +227,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
                 godot.args_of("rpc_response_received")
                 and godot.args_of("text_stream_received")
                 and godot.args_of("participant_attributes_changed")
-                and frame_count[0] >= 30
-                and heard_total[0] >= 48000
+                and frame_count >= 30
+                and heard_total >= 48000
                 and all(
                     key in js for key in ("text", "bytes", "data", "attributes", "rpc", "muted")
                 )
@@ -250,8 +246,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             try:
                 wait_until([godot, Media()], done, WAIT, "everything both ways")
             except AssertionError as error:
-                ours = f"our side: {frame_count[0]} video frames, {heard_total[0]} audio frames"
-                raise AssertionError(f"{error}\n{ours}\n{browser.describe()}") from None
+                summary = f"our side: {frame_count} video frames, {heard_total} audio frames"
+                raise AssertionError(f"{error}\n{summary}\n{browser.describe()}") from None
             # one more second of media, so the samples below are of settled streams
             end = time.monotonic() + 1.0
             wait_until([godot, Media()], lambda: time.monotonic() >= end, 5.0, "settle")
@@ -327,11 +323,10 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     # ... and we see the browser's canvas exactly as the official client does (Chromium
     # codes a canvas capture with its own colour matrix, so both differ from the canvas
     # alike), and hear its tone
-    frame = frames[-1]
-    assert frame.shape == (180, 320, 4)
-    ours = {name: list(colour) for name, colour in quadrant_centres(frame).items()}
+    assert newest_frame is not None and newest_frame.shape == (180, 320, 4)
+    ours = {name: list(colour) for name, colour in quadrant_centres(newest_frame).items()}
     assert colour_error(ours, watcher["video"]) <= SAME_AS_BROWSER, (ours, watcher["video"])
-    assert abs(tone_before_mute[0] - 660.0) < 5.0
+    assert tone_before_mute is not None and abs(tone_before_mute - 660.0) < 5.0
     # ... and nothing once the page muted it (the last 0.25 s before the end)
-    assert float(np.abs(np.concatenate(heard)[-12000:]).max()) < 1e-3
+    assert float(np.abs(last_second[-12000:]).max()) < 1e-3
     assert os.environ.get("GODOT_LIVEKIT_NETNS") == "1"  # all of it inside the namespace
