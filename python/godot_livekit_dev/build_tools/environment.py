@@ -1,14 +1,17 @@
 """The development environment: .venv, the project's dependencies, the wheelhouse, and the
-system programs some tests need (Xvfb, redis-server)."""
+system programs and libraries some tests need (Xvfb, redis-server, Mesa's EGL)."""
 
 from __future__ import annotations
 
+import ctypes.util
+import glob
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,11 +64,29 @@ def ensure_project_installed() -> None:
 
 @dataclass(frozen=True)
 class SystemTool:
-    """A program from a Debian package that some tests or subcommands need."""
+    """A program (or, with ``present``, a library) from Debian packages that some tests or
+    subcommands need. ``package`` may name several packages, separated by spaces."""
 
     executable: str
     package: str
     needed_for: str
+    present: Callable[[], bool] | None = None
+
+    def is_present(self) -> bool:
+        if self.present is not None:
+            return self.present()
+        return shutil.which(self.executable) is not None
+
+
+def _mesa_egl_present() -> bool:
+    """libEGL with Mesa's vendor library and its software driver (llvmpipe)."""
+    return (
+        ctypes.util.find_library("EGL") is not None
+        and ctypes.util.find_library("EGL_mesa") is not None
+        and bool(
+            glob.glob("/usr/lib/*/dri/swrast_dri.so") + glob.glob("/usr/lib/dri/swrast_dri.so")
+        )
+    )
 
 
 XVFB = SystemTool("Xvfb", "xvfb", "the screen-capture tests")
@@ -73,6 +94,12 @@ REDIS = SystemTool(
     "redis-server", "redis-server", "multi-node servers (`build.py server --nodes 2`, tests)"
 )
 CHROMIUM = SystemTool("chromium", "chromium", "the browser tests (`build.py test --browser`)")
+MESA_EGL = SystemTool(
+    "Mesa's EGL (llvmpipe)",
+    "libegl1 libegl-mesa0 libgl1-mesa-dri",
+    "the tile-shader tests (GLSL drawn on the CPU)",
+    _mesa_egl_present,
+)
 BROWSER_TESTS = REPO_ROOT / "tests" / "browser"
 
 
@@ -96,7 +123,7 @@ def ensure_system_tools(tools: list[SystemTool], *, required: bool = False) -> N
     When they cannot be installed, warn (the tests that need them fail with their own
     message) or, with `required`, raise BuildError naming the packages.
     """
-    missing = [tool for tool in tools if not shutil.which(tool.executable)]
+    missing = [tool for tool in tools if not tool.is_present()]
     if not missing:
         return
     apt_get = _can_apt_install()
@@ -106,14 +133,14 @@ def ensure_system_tools(tools: list[SystemTool], *, required: bool = False) -> N
             raise BuildError(message)
         warn(message)
         return
-    packages = [tool.package for tool in missing]
+    packages = [package for tool in missing for package in tool.package.split()]
     needs = ", ".join(tool.needed_for for tool in missing)
     say(f"installing {' '.join(packages)} (apt-get) for {needs}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run([apt_get, "update", "-qq"], stdout=subprocess.DEVNULL, env=env)
     install = [apt_get, "install", "-y", "-qq", *packages]
     code = subprocess.run(install, stdout=subprocess.DEVNULL, env=env).returncode
-    still_missing = [tool for tool in missing if not shutil.which(tool.executable)]
+    still_missing = [tool for tool in missing if not tool.is_present()]
     if still_missing:
         message = _missing_message(still_missing, f"`apt-get install` failed (exit {code})")
         if required:
@@ -126,7 +153,7 @@ def setup() -> None:
     ensure_venv()
     ensure_project_installed()
     ensure_livekit_server()
-    ensure_system_tools([XVFB, REDIS])
+    ensure_system_tools([XVFB, REDIS, MESA_EGL])
 
 
 def wheelhouse_digest() -> str:
