@@ -145,10 +145,15 @@ def draw(gl: Any, kind: str, textures: tiles.PlaneTextures, modulate: tuple[floa
     shader_type, fragment, hints = glsl_from_godot(shader_source(path))
     program = gl.program(vertex_shader=FULL_SCREEN, fragment_shader=fragment)
     material = textures.material(kind)
+    # the material's parameters as Godot holds them (the addon never reads them back:
+    # get_shader_parameter's wrapper releases a count it does not own, FACTS.md)
+    parameters = material._engine().parameters
     width, height = textures.sizes[0]
     bound = []
     for unit, name in enumerate(tiles.PLANE_PARAMETERS):
-        image = material.get_shader_parameter(name).get_image()
+        plane_texture = textures.textures[unit]
+        assert parameters[name].engine is plane_texture._engine(), f"{name} is not drawn"
+        image = plane_texture.get_image()
         packed = image.get_data()  # held: get_memory_view() keeps nothing alive (FACTS.md)
         data = np.frombuffer(packed.get_memory_view(), np.uint8).tobytes()
         texture = gl.texture((image.get_width(), image.get_height()), 1, data)
@@ -161,8 +166,7 @@ def draw(gl: Any, kind: str, textures: tiles.PlaneTextures, modulate: tuple[floa
         texture.use(unit)
         program[name] = unit
         bound.append(texture)
-    scale = material.get_shader_parameter(tiles.CHROMA_SCALE_PARAMETER)
-    program[tiles.CHROMA_SCALE_PARAMETER] = (scale.x, scale.y)
+    program[tiles.CHROMA_SCALE_PARAMETER] = tuple(parameters[tiles.CHROMA_SCALE_PARAMETER].value)
     program["lk_size"] = (float(width), float(height))
     if "lk_vertex_color" in program:
         program["lk_vertex_color"] = modulate
