@@ -1,6 +1,6 @@
 """12. Scale: one listener in rooms of 8, 16 and 32 publishers, ours against raw livekit.rtc.
 
-    python build.py bench --scale            # the figures (about 5 minutes)
+    python build.py bench --scale            # the figures (about 15 minutes)
     python build.py bench --scale --quick    # the smoke run (rooms of 2 and 4, about a minute)
 
 Publishers are ``bench.voice_scale_peers publish`` child processes (8 per process, raw
@@ -11,7 +11,10 @@ two listener processes (``bench.scale_peers``) join at the same time and measure
 seconds: ours (LiveKitRoom, audio streams into real-time playback stand-ins, video in the
 video-tile mode, one ``pump_all()`` per 60 fps frame) and a raw-SDK listener doing the same
 work; then the same again with proximity subscription (the nearest 8, ``LiveKitProximity`` /
-a sort and ``set_subscribed``). Reported per point: the 60 fps frame's median and p95 cost,
+a sort and ``set_subscribed``). Each point runs ``REPEATS`` listener pairs one after another
+(one pair's ratio moves by about +-0.07 between pairs under the same conditions); a point's
+ours/raw ratio is the median of its pairs' ratios, and every pair's ratio is printed beside
+it. Reported per point (medians over its pairs): the 60 fps frame's median and p95 cost,
 process CPU, RSS, video frames per second per track; the ours/raw ratios; the slope per
 publisher (least squares over the sizes); and, because every encoder, the server and both
 listeners share this machine, the whole machine's CPU use and the publishers' CPU.
@@ -40,10 +43,30 @@ PER_PROCESS = 8
 NEAREST = 8
 QUICK_NEAREST = 2
 VIDEO = (160, 90, 15)
-SECONDS, QUICK_SECONDS = 20.0, 3.0
+SECONDS, QUICK_SECONDS = 15.0, 3.0
+REPEATS, QUICK_REPEATS = 3, 1
 SETTLE, QUICK_SETTLE = 3.0, 1.0
 CPU_TARGET = 1.1
 FLAT_TARGET = 1.1  # cost at 32 / cost at 16 with proximity
+
+
+@dataclass
+class Pair:
+    """One run of both listeners at once."""
+
+    ours: dict[str, Any]
+    raw: dict[str, Any]
+    machine_cpu: float  # percent of all cores, over the listeners' run
+    publishers_cpu: float  # percent of one core, summed over the publisher processes
+
+    @property
+    def cpu_ratio(self) -> float:
+        return float(self.ours["cpu_percent"] / max(self.raw["cpu_percent"], 1e-9))
+
+
+def _medians(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the pairs."""
+    return {key: float(np.median([f[key] for f in figures])) for key in figures[0]}
 
 
 @dataclass
@@ -51,10 +74,28 @@ class Point:
     media: str  # "voice" or "video"
     proximity: int  # 0: everyone
     size: int
-    ours: dict[str, Any]
-    raw: dict[str, Any]
-    machine_cpu: float  # percent of all cores, over the listeners' run
-    publishers_cpu: float  # percent of one core, summed over the publisher processes
+    pairs: list[Pair]
+
+    @property
+    def ours(self) -> dict[str, Any]:
+        return _medians([pair.ours for pair in self.pairs])
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return _medians([pair.raw for pair in self.pairs])
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The median of the pairs' ours/raw process CPU ratios."""
+        return float(np.median([pair.cpu_ratio for pair in self.pairs]))
+
+    @property
+    def machine_cpu(self) -> float:
+        return float(np.median([pair.machine_cpu for pair in self.pairs]))
+
+    @property
+    def publishers_cpu(self) -> float:
+        return float(np.median([pair.publishers_cpu for pair in self.pairs]))
 
 
 @dataclass
@@ -62,6 +103,7 @@ class ScaleResult:
     sizes: tuple[int, ...]
     nearest: int
     seconds: float
+    repeats: int
     points: list[Point] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # a room size this machine could not run
     load_before: float = 0.0
@@ -127,7 +169,7 @@ class Publishers:
 def _listen_pair(
     session: LiveSession, room: str, size: int, video: bool, proximity: int, quick: bool,
     publisher_pids: list[int],
-) -> tuple[dict[str, Any], dict[str, Any], float, float]:  # fmt: skip
+) -> Pair:  # fmt: skip
     seconds = QUICK_SECONDS if quick else SECONDS
     server = session.server
     listeners = {
@@ -164,13 +206,14 @@ def _listen_pair(
     hz = os.sysconf("SC_CLK_TCK")
     machine = 100.0 * (busy1 - busy0) / max(total1 - total0, 1)
     publishers = 100.0 * (publishers1 - publishers0) / hz / max(wall1 - wall0, 1e-9)
-    return figures["listen-ours"], figures["listen-raw"], machine, publishers
+    return Pair(figures["listen-ours"], figures["listen-raw"], machine, publishers)
 
 
 def run(session: LiveSession, quick: bool) -> ScaleResult:
     sizes = QUICK_SIZES if quick else SIZES
     nearest = QUICK_NEAREST if quick else NEAREST
-    result = ScaleResult(sizes, nearest, QUICK_SECONDS if quick else SECONDS)
+    repeats = QUICK_REPEATS if quick else REPEATS
+    result = ScaleResult(sizes, nearest, QUICK_SECONDS if quick else SECONDS, repeats)
     result.load_before = os.getloadavg()[0]
     for media in ("voice", "video"):
         room = f"scale-{media}-{secrets.token_hex(3)}"
@@ -181,10 +224,13 @@ def run(session: LiveSession, quick: bool) -> ScaleResult:
                     publishers.grow_to(size)
                     pids = [p.pid for p in publishers.processes]
                     for proximity in (nearest, 0):  # the lighter point first: it matters most
-                        ours, raw, machine, pub_cpu = _listen_pair(
-                            session, room, size, media == "video", proximity, quick, pids
-                        )
-                        point = Point(media, proximity, size, ours, raw, machine, pub_cpu)
+                        pairs = [
+                            _listen_pair(
+                                session, room, size, media == "video", proximity, quick, pids
+                            )
+                            for _ in range(repeats)
+                        ]
+                        point = Point(media, proximity, size, pairs)
                         result.points.append(point)
                         print(f"  {_progress(point)}", file=sys.stderr, flush=True)
                 except BenchError as error:  # keep what was measured; larger rooms are skipped
@@ -202,7 +248,9 @@ def _progress(p: Point) -> str:
     return (
         f"{p.media}, {who}, {p.size} publishers: frame {p.ours['cost_median_us']:.0f} us "
         f"(raw {p.raw['cost_median_us']:.0f}), CPU {p.ours['cpu_percent']:.1f} % "
-        f"(raw {p.raw['cpu_percent']:.1f}), machine {p.machine_cpu:.0f} %"
+        f"(raw {p.raw['cpu_percent']:.1f}), ratio {p.cpu_ratio:.2f} "
+        f"({', '.join(f'{pair.cpu_ratio:.2f}' for pair in p.pairs)}), "
+        f"machine {p.machine_cpu:.0f} %"
     )
 
 
@@ -260,14 +308,19 @@ def report(result: ScaleResult) -> str:
             if not points:
                 continue
             label = f"{media}, {'nearest ' + str(result.nearest) if proximity else 'everyone'}"
-            cpu_ratios = [p.ours["cpu_percent"] / max(p.raw["cpu_percent"], 1e-9) for p in points]
+            cpu_ratios = [p.cpu_ratio for p in points]
+            each = "; ".join(
+                f"{p.size}: {', '.join(f'{pair.cpu_ratio:.2f}' for pair in p.pairs)}"
+                for p in points
+            )
             cost_ratios = [
                 p.ours["cost_median_us"] / max(p.raw["cost_median_us"], 1e-9) for p in points
             ]
             worst = max(cpu_ratios)
             text = (
                 f"  {label}: ours/raw CPU {', '.join(f'{r:.2f}x' for r in cpu_ratios)} "
-                f"(target <= {CPU_TARGET}: {'met' if worst <= CPU_TARGET else 'MISSED'}), "
+                f"(target <= {CPU_TARGET}: {'met' if worst <= CPU_TARGET else 'MISSED'}; "
+                f"each pair: {each}), "
                 f"frame cost {', '.join(f'{r:.2f}x' for r in cost_ratios)}; slope per publisher: "
                 f"ours {_slope(points, 'ours', 'cost_median_us'):.1f} us and "
                 f"{_slope(points, 'ours', 'cpu_percent'):.2f} % CPU and "
@@ -297,7 +350,9 @@ def report(result: ScaleResult) -> str:
     lines += summary
     lines += [f"  NOT MEASURED: {failure}" for failure in result.failures]
     lines.append(
-        f"  {result.seconds:g} s per point at 60 fps, both listeners at once; video "
+        f"  {result.repeats} listener pairs per point, {result.seconds:g} s each at 60 fps, "
+        "both listeners of a pair at once; a point's figures are medians over its pairs, its "
+        "CPU ratio the median of the pairs' ratios; video "
         f"{VIDEO[0]}x{VIDEO[1]} at ~{VIDEO[2]} fps per publisher, received in I420 (the tile "
         "mode) by both. frame us: the 60 fps frame's wall-clock time (waits for the GIL and "
         "for a core included); frame CPU us: the main thread's own CPU time in it. "
