@@ -24,23 +24,40 @@ class Pumpable(Protocol):
 
 _lock = threading.Lock()
 _registry: weakref.WeakSet[Pumpable] = weakref.WeakSet()
+_snapshot: tuple[weakref.ref[Pumpable], ...] | None = None
+"""Weak references to the registry's members, made again only after it changed: every frame
+reads the registry, and copying a WeakSet (a lock, an iteration guard, a dereference per
+member) cost more than pumping a room."""
 
 
 def register(obj: Pumpable) -> None:
     """Add ``obj`` to the registry; it leaves by itself when garbage-collected."""
+    global _snapshot
     with _lock:
         _registry.add(obj)
+        _snapshot = None
 
 
 def unregister(obj: Pumpable) -> None:
+    global _snapshot
     with _lock:
         _registry.discard(obj)
+        _snapshot = None
 
 
 def registered() -> list[Pumpable]:
     """A snapshot of the live registered objects."""
-    with _lock:
-        return list(_registry)
+    global _snapshot
+    snapshot = _snapshot
+    if snapshot is None:
+        with _lock:
+            snapshot = _snapshot = tuple(weakref.ref(obj) for obj in _registry)
+    live = [obj for ref in snapshot if (obj := ref()) is not None]
+    if len(live) != len(snapshot):  # some were garbage-collected: forget their references
+        with _lock:
+            if _snapshot is snapshot:
+                _snapshot = None
+    return live
 
 
 def pump_all() -> int:
