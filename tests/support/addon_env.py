@@ -22,6 +22,7 @@ Tests play GDScript's part:
 from __future__ import annotations
 
 import gc
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,6 +57,24 @@ from py4godot.classes.ResourceLoader import ResourceLoader  # noqa: E402
 
 _annotations.standin_project_root = str(REPO_ROOT)
 _scripts: dict[str, Any] = {}  # LiveKit.gd's `_loaded`: scripts stay loaded
+
+
+def res_file(res_path: str) -> Path:
+    """The repository file behind a ``res://`` path."""
+    return REPO_ROOT / res_path.removeprefix("res://")
+
+
+def shader_source(path: Path) -> str:
+    """A .gdshader with its ``#include`` files pasted in, as Godot's shader preprocessor does
+    (a missing include fails the test that reads it)."""
+    text = path.read_text(encoding="utf-8")
+
+    def include(match: re.Match[str]) -> str:
+        target = res_file(match.group(1))
+        assert target.is_file(), f"{path.name} includes missing {match.group(1)}"
+        return shader_source(target)
+
+    return re.sub(r'^#include "([^"]+)"$', include, text, flags=re.M)
 
 
 def script_path(class_name: str) -> str:

@@ -9,12 +9,11 @@ encoder sends 321x181 as 320x180 (seen in tests/integration/test_video_tiles.py'
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import addon_env
 import numpy as np
 import pytest
-from addon_env import new_object, no_standin_crashes
+from addon_env import new_object, no_standin_crashes, shader_source
 from godot_livekit_dev.patterns import quadrant_pattern
 from livekit import rtc
 from py4godot.classes import core
@@ -162,18 +161,6 @@ def test_the_addon_stream_in_i420_mode_gives_textures_and_material_before_any_fr
 
 
 # ----------------------------------------------------------------------- shader and material files
-
-
-def shader_source(path: Path) -> str:
-    """A .gdshader with its #include files pasted in (as Godot's preprocessor does)."""
-    text = path.read_text(encoding="utf-8")
-
-    def include(match: re.Match[str]) -> str:
-        target = addon_env.REPO_ROOT / match.group(1).removeprefix("res://")
-        assert target.is_file(), f"{path.name} includes missing {match.group(1)}"
-        return shader_source(target)
-
-    return re.sub(r'^#include "([^"]+)"$', include, text, flags=re.M)
 
 
 def test_shaders_exist_and_declare_the_uniforms_the_addon_sets() -> None:

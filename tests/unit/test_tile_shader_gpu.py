@@ -20,15 +20,15 @@ canvas_item ``vertex()``, ``COLOR`` is the vertex colour times the node's modula
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
-import addon_env
 import moderngl
 import numpy as np
 import pytest
-from addon_env import no_standin_crashes
+from addon_env import no_standin_crashes, res_file, shader_source
 from godot_livekit_dev.patterns import QUADRANT_COLORS, quadrant_pattern
 from livekit import rtc
 
@@ -108,7 +108,10 @@ def glsl_from_godot(source: str) -> tuple[str, str, dict[str, set[str]]]:
 
 @pytest.fixture(scope="module")
 def gl() -> Iterator[Any]:
-    """A GL 3.3 context on Mesa's llvmpipe, without a display."""
+    """A GL 3.3 context on Mesa's llvmpipe, without a display. Software rendering is asked
+    for even where a GPU exists, so the tolerances below (measured on llvmpipe) hold."""
+    before = os.environ.get("LIBGL_ALWAYS_SOFTWARE")
+    os.environ["LIBGL_ALWAYS_SOFTWARE"] = "1"
     try:
         context = moderngl.create_standalone_context(require=330, backend="egl")
     except Exception as error:  # any EGL failure means the same thing here
@@ -116,7 +119,11 @@ def gl() -> Iterator[Any]:
             "no EGL context on Mesa's llvmpipe; `python build.py setup` installs the Debian "
             f"packages libegl1 libegl-mesa0 libgl1-mesa-dri ({error})"
         )
-    assert "llvmpipe" in context.info["GL_RENDERER"] or "softpipe" in context.info["GL_RENDERER"]
+    finally:
+        if before is None:
+            os.environ.pop("LIBGL_ALWAYS_SOFTWARE", None)
+        else:
+            os.environ["LIBGL_ALWAYS_SOFTWARE"] = before
     yield context
     context.release()
 
@@ -141,8 +148,8 @@ def addon_textures(frame: rtc.VideoFrame) -> tiles.PlaneTextures:
 def draw(gl: Any, kind: str, textures: tiles.PlaneTextures, modulate: tuple[float, ...]) -> Any:
     """Draw the addon's material of ``kind`` ("canvas" or "3d") at the frame's size; returns
     (height, width, 4) float32 in 0..1, row 0 the frame's first row (Godot's UV.y = 0)."""
-    path = addon_env.REPO_ROOT / tiles.SHADERS[kind].removeprefix("res://")
-    shader_type, fragment, hints = glsl_from_godot(shader_source(path))
+    shader_type, fragment, hints = glsl_from_godot(shader_source(res_file(tiles.SHADERS[kind])))
+    assert shader_type == {"canvas": "canvas_item", "3d": "spatial"}[kind]
     program = gl.program(vertex_shader=FULL_SCREEN, fragment_shader=fragment)
     material = textures.material(kind)
     # the material's parameters as Godot holds them (the addon never reads them back:
@@ -173,22 +180,12 @@ def draw(gl: Any, kind: str, textures: tiles.PlaneTextures, modulate: tuple[floa
     target = gl.texture((width, height), 4, dtype="f4")
     framebuffer = gl.framebuffer(color_attachments=[target])
     framebuffer.use()
-    gl.vertex_array(program, []).render(moderngl.TRIANGLES, vertices=3)
+    triangle = gl.vertex_array(program, [])
+    triangle.render(moderngl.TRIANGLES, vertices=3)
     pixels = np.frombuffer(framebuffer.read(components=4, dtype="f4"), np.float32)
-    for resource in (*bound, target, framebuffer, program):
+    for resource in (*bound, triangle, target, framebuffer, program):
         resource.release()
-    assert shader_type == {"canvas": "canvas_item", "3d": "spatial"}[kind]
     return pixels.reshape(height, width, 4)
-
-
-def shader_source(path: Any) -> str:
-    """A .gdshader with its #include files pasted in (as Godot's preprocessor does)."""
-    text = path.read_text(encoding="utf-8")
-
-    def include(match: re.Match[str]) -> str:
-        return shader_source(addon_env.REPO_ROOT / match.group(1).removeprefix("res://"))
-
-    return re.sub(r'^#include "([^"]+)"$', include, text, flags=re.M)
 
 
 def sdk_rgb(frame: rtc.VideoFrame) -> np.ndarray:
