@@ -172,6 +172,32 @@ def test_a_required_system_tool_that_cannot_be_installed_is_an_error_naming_its_
     assert environment.REDIS.package == "redis-server"
 
 
+def test_a_missing_library_is_installed_by_all_its_packages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A library is checked by its own test (not a program on PATH), and every package it
+    names goes to one apt-get install."""
+    installed: list[list[str]] = []
+    present = {"now": False}
+    library = environment.SystemTool(
+        "libexample", "libexample1 libexample-dri", "a test", lambda: present["now"]
+    )
+
+    def fake_run(command: list[str], **_: object) -> object:
+        if "install" in command:
+            installed.append(command[command.index("-qq") + 1 :])
+            present["now"] = True
+        return type("Done", (), {"returncode": 0})()
+
+    monkeypatch.setattr(environment, "_can_apt_install", lambda: "/usr/bin/apt-get")
+    monkeypatch.setattr(environment.subprocess, "run", fake_run)
+    environment.ensure_system_tools([library], required=True)
+    assert installed == [["libexample1", "libexample-dri"]]
+    environment.ensure_system_tools([library], required=True)  # present now: nothing to do
+    assert len(installed) == 1
+    assert environment.MESA_EGL.package.split() == ["libegl1", "libegl-mesa0", "libgl1-mesa-dri"]
+
+
 def test_server_log_lines_of_one_room_are_redacted(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     secret = "s3cret-value-of-the-test"
