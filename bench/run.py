@@ -214,7 +214,7 @@ def run_all(args: argparse.Namespace) -> None:
             emit(video_tiles.report(video_tiles.run(session, quick)))
         if 12 in wanted:
             section(12)
-            emit("  smoke run: rooms of 2 and 4" if quick else "  running about 8 min ...")
+            emit("  smoke run: rooms of 2 and 4" if quick else "  running about 12 min ...")
             emit(scale.report(scale.run(session, quick)))
     emit(f"load average after: {os.getloadavg()[0]:.2f}")
 
