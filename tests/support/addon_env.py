@@ -244,12 +244,19 @@ def is_freed(instance_id: int) -> bool:
 def no_standin_crashes() -> Iterator[None]:
     """Fail a test during which something happened that crashes a real py4godot process.
     (Also starts the test with an empty log queue: records other tests logged are not
-    this test's.)"""
+    this test's.)
+
+    At the end, the wrappers py4godot keeps of Objects that left a Variant are let go, as the
+    engine's next call into any script does (``cast_helpers.clear_vals`` in
+    ``PyScriptInstance.instance_call``, every frame in a game): a wrapper that releases a count
+    it does not own does its harm then, and it is this test's harm."""
     from addons.godot_livekit.bridge import logs
+    from py4godot.core.variant4 import cast_helpers
 
     logs.drain_silently()
     before = len(_engine.crashes)
     yield
+    cast_helpers.clear_vals()
     gc.collect()
     gc.freeze()  # what survived is alive: the next test's collection scans only its own objects
     crashes = _engine.crashes[before:]
