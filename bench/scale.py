@@ -1,6 +1,6 @@
 """12. Scale: one listener in rooms of 8, 16 and 32 publishers, ours against raw livekit.rtc.
 
-    python build.py bench --scale            # the figures (about 15 minutes)
+    python build.py bench --scale            # the figures (about 12 minutes)
     python build.py bench --scale --quick    # the smoke run (rooms of 2 and 4, about a minute)
 
 Publishers are ``bench.voice_scale_peers publish`` child processes (8 per process, raw
