@@ -250,8 +250,9 @@ def no_standin_crashes() -> Iterator[None]:
     engine's next call into any script does (``cast_helpers.clear_vals`` in
     ``PyScriptInstance.instance_call``, every frame in a game): a wrapper that releases a count
     it does not own does its harm then, and it is this test's harm."""
-    from addons.godot_livekit.bridge import logs
     from py4godot.core.variant4 import cast_helpers
+
+    from addons.godot_livekit.bridge import logs
 
     logs.drain_silently()
     before = len(_engine.crashes)
