@@ -8,6 +8,11 @@ extends Node3D
 ## control); the LiveKitPoller reads it every frame. Remote audio: one LiveKitSpatialVoice
 ## per participant, under its avatar; it follows the participant through resubscriptions,
 ## republishing and reconnects by itself. Signal handlers only add or remove nodes.
+##
+## Large rooms: a LiveKitProximity, fed the positions this scene already has, keeps the room
+## subscribed only to voices within earshot (VOICE_RANGE): the others cost no bandwidth and no
+## decoding until their player comes near. Data (positions) keeps flowing from everyone. For a
+## lobby, [code]set_max_participants(8)[/code] would keep just the 8 nearest.
 
 const DemoCommon: GDScript = preload("res://demo_scenes/demo_common.gd")
 const POSITION_TOPIC: String = "position"
@@ -19,8 +24,11 @@ const CAMERA_OFFSET: Vector3 = Vector3(0.0, 11.0, 9.0)
 const FOLLOW_RATE: float = 8.0
 const QUIET_COLOR: Color = Color(1.0, 1.0, 1.0)
 const SPEAKING_COLOR: Color = Color(0.4, 1.0, 0.45)
+const VOICE_RANGE: float = 40.0
+const RANGE_HYSTERESIS: float = 2.0
 
 var _room: Object
+var _proximity: Object
 var _microphone: Object
 var _mic_on: bool = true
 var _connected: bool = false
@@ -57,6 +65,10 @@ func _ready() -> void:
 		_room.connect("participant_disconnected", _on_participant_disconnected)
 		_room.connect("data_received", _on_data_received)
 		_room.connect("active_speakers_changed", _on_active_speakers_changed)
+		_proximity = LiveKit.create_proximity(_room)
+		if _proximity != null:
+			_proximity.set_radius(VOICE_RANGE)
+			_proximity.set_hysteresis(RANGE_HYSTERESIS)
 		# recording starts now (a level check before joining); sending once published
 		_microphone = LiveKit.new_microphone()
 		add_child(_microphone as Node)
@@ -64,6 +76,8 @@ func _ready() -> void:
 
 
 func _exit_tree() -> void:
+	if _proximity != null:
+		_proximity.close()
 	if _room != null:
 		_room.disconnect_from_room()
 
@@ -71,6 +85,8 @@ func _exit_tree() -> void:
 func _process(delta: float) -> void:
 	_move_player(delta)
 	_send_position(delta)
+	if _proximity != null:
+		_proximity.set_listener_position(_player.position.x, 0.0, _player.position.z)
 	if _microphone != null and _push_to_talk_button.button_pressed:
 		_microphone.set_talking(Input.is_key_pressed(KEY_SPACE))
 	var weight: float = clampf(FOLLOW_RATE * delta, 0.0, 1.0)
@@ -151,7 +167,10 @@ func _on_data_received(
 		return
 	_avatar_for(participant)
 	var target: Vector3 = Vector3(float(parsed["x"]), 0.0, float(parsed["z"]))
-	_avatars[DemoCommon.identity_of(participant)]["target"] = target
+	var identity: String = DemoCommon.identity_of(participant)
+	_avatars[identity]["target"] = target
+	if _proximity != null:
+		_proximity.set_participant_position(identity, target.x, 0.0, target.z)
 
 
 func _on_active_speakers_changed(speakers: Array) -> void:
@@ -201,7 +220,7 @@ func _avatar_for(participant: Object) -> Node3D:
 	if voice != null:
 		var player: AudioStreamPlayer3D = voice as AudioStreamPlayer3D
 		player.unit_size = 4.0
-		player.max_distance = 40.0
+		player.max_distance = VOICE_RANGE
 		player.position = Vector3(0.0, 1.6, 0.0)
 		node.add_child(player)
 	_avatars_root.add_child(node)
@@ -215,3 +234,5 @@ func _remove_avatar(identity: String) -> void:
 	var node: Node3D = _avatars[identity]["node"]
 	node.queue_free()  # its voice leaves the tree with it: stream closed, player stopped
 	_avatars.erase(identity)
+	if _proximity != null:
+		_proximity.remove_participant(identity)
