@@ -225,6 +225,8 @@ func _avatar_for(participant: Object) -> Node3D:
 		node.add_child(player)
 	_avatars_root.add_child(node)
 	_avatars[identity] = {"node": node, "target": Vector3.ZERO, "label": label}
+	if _proximity != null:  # heard where its avatar stands until it sends a position
+		_proximity.set_participant_position(identity, 0.0, 0.0, 0.0)
 	return node
 
 
