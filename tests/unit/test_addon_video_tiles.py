@@ -16,12 +16,13 @@ import pytest
 from addon_env import new_object, no_standin_crashes, shader_source
 from godot_livekit_dev.patterns import quadrant_pattern
 from livekit import rtc
+from media_helpers import i420_of, polled_i420_stream
 from py4godot.classes import core
 from py4godot.classes.Image import Format
 
 from addons.godot_livekit.bridge import tiles
 from godot_livekit import LiveKitVideoStream, testing
-from godot_livekit.media_convert import chroma_size, video_frame_from_rgba
+from godot_livekit.media_convert import chroma_size
 
 _ = no_standin_crashes
 
@@ -30,17 +31,8 @@ SHADER_TYPES = {"canvas": "canvas_item", "3d": "spatial"}
 
 
 def i420_frame(width: int, height: int) -> rtc.VideoFrame:
-    """The quadrant pattern converted to I420 by the SDK (libyuv, BT.601 limited range)."""
-    return video_frame_from_rgba(quadrant_pattern(width, height)).convert(rtc.VideoBufferType.I420)
-
-
-def core_stream_with(frame: rtc.VideoFrame) -> LiveKitVideoStream:
-    stream = LiveKitVideoStream()
-    stream.set_auto_poll(False)
-    stream.set_mode(LiveKitVideoStream.MODE_I420)
-    testing.feed_video_frame(stream, frame)
-    assert stream.poll()
-    return stream
+    """The quadrant pattern converted to I420 by the SDK."""
+    return i420_of(quadrant_pattern(width, height))
 
 
 # ----------------------------------------------------------------------- the core
@@ -50,7 +42,7 @@ def core_stream_with(frame: rtc.VideoFrame) -> LiveKitVideoStream:
 def test_planes_are_views_with_rounded_up_chroma(size: tuple[int, int]) -> None:
     width, height = size
     frame = i420_frame(width, height)
-    stream = core_stream_with(frame)
+    stream = polled_i420_stream(frame)
     y, u, v = stream.get_planes()
     chroma_width, chroma_height = chroma_size(width, height)
     assert (chroma_width, chroma_height) == ((width + 1) // 2, (height + 1) // 2)
@@ -88,7 +80,7 @@ def test_a_frame_of_the_other_format_is_not_handed_out() -> None:
 @pytest.mark.parametrize("size", [(16, 8), (321, 181)])
 def test_plane_textures_hold_the_planes_without_copy_on_write(size: tuple[int, int]) -> None:
     width, height = size
-    planes_of = [core_stream_with(i420_frame(width, height)).get_planes() for _ in range(2)]
+    planes_of = [polled_i420_stream(i420_frame(width, height)).get_planes() for _ in range(2)]
     textures = tiles.PlaneTextures()
     textures.ensure()
     first = list(textures.textures)
@@ -130,10 +122,10 @@ def test_materials_draw_these_textures_with_the_right_chroma_scale() -> None:
         }
         for name, texture in zip(tiles.PLANE_PARAMETERS, textures.textures, strict=True):
             assert parameters[name].engine is texture._engine()
-    textures.show(core_stream_with(i420_frame(321, 181)).get_planes())
+    textures.show(polled_i420_stream(i420_frame(321, 181)).get_planes())
     scale = canvas._engine().parameters[tiles.CHROMA_SCALE_PARAMETER].value
     assert scale == pytest.approx((321 / 322, 181 / 182))  # the luma frame on 161x91 chroma
-    textures.show(core_stream_with(i420_frame(320, 180)).get_planes())
+    textures.show(polled_i420_stream(i420_frame(320, 180)).get_planes())
     assert spatial._engine().parameters[tiles.CHROMA_SCALE_PARAMETER].value == (1.0, 1.0)
     textures.clear()
 

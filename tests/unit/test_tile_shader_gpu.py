@@ -31,10 +31,9 @@ import pytest
 from addon_env import no_standin_crashes, res_file, shader_source
 from godot_livekit_dev.patterns import QUADRANT_COLORS, quadrant_pattern
 from livekit import rtc
+from media_helpers import i420_of, polled_i420_stream
 
 from addons.godot_livekit.bridge import tiles
-from godot_livekit import LiveKitVideoStream, testing
-from godot_livekit.media_convert import video_frame_from_rgba
 
 _ = no_standin_crashes
 
@@ -128,17 +127,9 @@ def gl() -> Iterator[Any]:
     context.release()
 
 
-def i420_frame(rgba: np.ndarray) -> rtc.VideoFrame:
-    return video_frame_from_rgba(rgba).convert(rtc.VideoBufferType.I420)
-
-
 def addon_textures(frame: rtc.VideoFrame) -> tiles.PlaneTextures:
     """The addon's PlaneTextures after showing ``frame`` (via a core stream in MODE_I420)."""
-    stream = LiveKitVideoStream()
-    stream.set_auto_poll(False)
-    stream.set_mode(LiveKitVideoStream.MODE_I420)
-    testing.feed_video_frame(stream, frame)
-    assert stream.poll()
+    stream = polled_i420_stream(frame)
     textures = tiles.PlaneTextures()
     textures.show(stream.get_planes())
     stream.close()
@@ -209,7 +200,7 @@ def test_canvas_shader_draws_the_pattern_and_what_the_sdk_converts(
     gl: Any, size: tuple[int, int]
 ) -> None:
     width, height = size
-    frame = i420_frame(quadrant_pattern(width, height))
+    frame = i420_of(quadrant_pattern(width, height))
     textures = addon_textures(frame)
     drawn = draw(gl, "canvas", textures, (1.0, 1.0, 1.0, 1.0))
     rgb = drawn[..., :3] * 255.0
@@ -234,7 +225,7 @@ def test_canvas_shader_draws_the_pattern_and_what_the_sdk_converts(
 
 
 def test_canvas_shader_follows_the_nodes_modulate(gl: Any) -> None:
-    frame = i420_frame(quadrant_pattern(64, 36))
+    frame = i420_of(quadrant_pattern(64, 36))
     textures = addon_textures(frame)
     plain = draw(gl, "canvas", textures, (1.0, 1.0, 1.0, 1.0))
     tinted = draw(gl, "canvas", textures, (0.5, 1.0, 0.25, 0.75))
@@ -244,7 +235,7 @@ def test_canvas_shader_follows_the_nodes_modulate(gl: Any) -> None:
 
 def test_spatial_shader_writes_the_colours_as_linear_albedo(gl: Any) -> None:
     width, height = 64, 36
-    frame = i420_frame(quadrant_pattern(width, height))
+    frame = i420_of(quadrant_pattern(width, height))
     textures = addon_textures(frame)
     canvas = draw(gl, "canvas", textures, (1.0, 1.0, 1.0, 1.0))[..., :3]
     albedo = draw(gl, "3d", textures, (1.0, 1.0, 1.0, 1.0))[..., :3]
@@ -263,7 +254,7 @@ def test_a_smooth_picture_matches_the_sdk_everywhere(gl: Any) -> None:
     rgba[..., 1] = 200 - 150 * rows / (height - 1)
     rgba[..., 2] = 60 + 90 * (cols + rows) / (width + height - 2)
     rgba[..., 3] = 255
-    frame = i420_frame(rgba)
+    frame = i420_of(rgba)
     textures = addon_textures(frame)
     rgb = draw(gl, "canvas", textures, (1.0, 1.0, 1.0, 1.0))[..., :3] * 255.0
     error = np.abs(rgb - sdk_rgb(frame))
