@@ -44,6 +44,9 @@ playback never held less than ``SPARE_MS`` at a poll: the delay finds the least 
 rate and mixer need, from above. (Halving the spare each time instead reached it in seconds
 on a quiet machine, but on a loaded one it kept overshooting: 6x the starved playbacks and
 13x the corrections of this rule with 32 voices.)"""
+WINDOW_BUCKETS = 10
+"""The window's mean is kept over buckets of 1/10 of it (100 ms): a poll adds to the open
+bucket, and only a bucket's close (10 times a second) touches the history."""
 REALTIME_SHARE = 0.5
 """The compensator acts only for a playback that reports audio queued in it in at least
 this share of polls (a real-time consumer); one that swallows everything has no clock."""
@@ -80,9 +83,18 @@ class DriftCompensator:
         self.settle_s = settle_s
         self.hysteresis = hysteresis_ms * sample_rate / 1000.0
         self.min_interval_s = min_interval_s
-        self._samples: deque[tuple[float, float, bool]] = deque()
-        self._sum = 0.0
+        self._bucket_s = min(window_s, settle_s) / WINDOW_BUCKETS
+        self._buckets: deque[tuple[float, float, int, int]] = deque()
+        """Closed buckets: (time of their newest sample, sum of delays, samples, real-time
+        samples)."""
+        self._sum = 0.0  # over the closed buckets
+        self._count = 0
         self._realtime_count = 0
+        self._open_end = -math.inf  # the open bucket takes samples until this time
+        self._open_last = 0.0
+        self._open_sum = 0.0
+        self._open_count = 0
+        self._open_realtime = 0
         self._setpoint: float | None = None
         self._floor = 0.0  # the least to hold, kept across resets
         self._settle_start: float | None = None
@@ -111,9 +123,7 @@ class DriftCompensator:
         this consumer needed is still true."""
         if self._setpoint is not None:
             self._floor = self._setpoint + (self.starve_step if ran_dry else 0.0)
-        self._samples.clear()
-        self._sum = 0.0
-        self._realtime_count = 0
+        self._forget_samples()
         self._setpoint = None
         self._settle_start = None
         self._least_queued = math.inf
@@ -121,20 +131,18 @@ class DriftCompensator:
     def observe(self, now: float, delay_frames: float, queued_frames: int) -> int:
         """Record one poll; returns how many frames to drop (> 0) or insert (< 0), 0 to
         leave the audio as it is."""
+        if now >= self._open_end:
+            self._close_bucket(now)
         realtime = queued_frames > 0
-        value = float(delay_frames)
-        self._samples.append((now, value, realtime))
-        self._sum += value
-        self._realtime_count += realtime
-        horizon = self.window_s if self._setpoint is not None else self.settle_s
-        while self._samples and self._samples[0][0] < now - horizon:
-            _, old, was_realtime = self._samples.popleft()
-            self._sum -= old
-            self._realtime_count -= was_realtime
-        if self._realtime_count < REALTIME_SHARE * len(self._samples):
+        self._open_last = now
+        self._open_sum += delay_frames
+        self._open_count += 1
+        self._open_realtime += realtime
+        count = self._count + self._open_count
+        if self._realtime_count + self._open_realtime < REALTIME_SHARE * count:
             self._settle_start = None
             return 0
-        mean = self._sum / len(self._samples)
+        mean = (self._sum + self._open_sum) / count
         if self._setpoint is None:
             if self._settle_start is None:
                 self._settle_start = now
@@ -147,9 +155,36 @@ class DriftCompensator:
         if now - self._last_correction < self.min_interval_s:
             return 0
         error = mean - self._setpoint
-        if abs(error) <= self.hysteresis:
+        if -self.hysteresis <= error <= self.hysteresis:
             return 0
         return round(error)
+
+    def _close_bucket(self, now: float) -> None:
+        """Close the open bucket (if it holds samples), start the next one at ``now`` and
+        forget the buckets wholly older than the window (the settling time before the set
+        point): the mean covers the window and at most one bucket more."""
+        if self._open_count:
+            self._buckets.append(
+                (self._open_last, self._open_sum, self._open_count, self._open_realtime)
+            )
+            self._sum += self._open_sum
+            self._count += self._open_count
+            self._realtime_count += self._open_realtime
+            self._open_sum, self._open_count, self._open_realtime = 0.0, 0, 0
+        self._open_end = now + self._bucket_s
+        horizon = now - (self.window_s if self._setpoint is not None else self.settle_s)
+        buckets = self._buckets
+        while buckets and buckets[0][0] < horizon:
+            _, total, count, realtime = buckets.popleft()
+            self._sum -= total
+            self._count -= count
+            self._realtime_count -= realtime
+
+    def _forget_samples(self) -> None:
+        self._buckets.clear()
+        self._sum, self._count, self._realtime_count = 0.0, 0, 0
+        self._open_sum, self._open_count, self._open_realtime = 0.0, 0, 0
+        self._open_end = -math.inf
 
     def _adapt_setpoint(self, now: float, queued_frames: int) -> None:
         assert self._setpoint is not None
@@ -170,9 +205,7 @@ class DriftCompensator:
         afresh: samples from before the correction describe a delay that is gone."""
         if frames == 0:
             return
-        self._samples.clear()
-        self._sum = 0.0
-        self._realtime_count = 0
+        self._forget_samples()
         self._last_correction = now
         self.corrections += 1
         if frames > 0:
@@ -257,9 +290,12 @@ class PlayoutReader:
         available = int(playback.get_frames_available())
         if available <= 0:
             return 0
-        self.playback_capacity = max(self.playback_capacity, available)
+        if available > self.playback_capacity:
+            self.playback_capacity = available
         queued = self.playback_capacity - available
-        wanted = min(available, self.playback_target - queued)
+        wanted = self.playback_target - queued
+        if wanted > available:
+            wanted = available
         frames = self.read(wanted, queued)
         count = len(frames)
         if count == 0:
@@ -279,29 +315,33 @@ class PlayoutReader:
 
     def read(self, wanted: int, queued: int, now: float | None = None) -> np.ndarray:
         """Up to ``wanted`` frames for a playback that still holds ``queued`` frames."""
-        now = self.clock() if now is None else now
+        if now is None:
+            now = self.clock()
         buffer = self.buffer
-        if buffer.underruns != self._underruns or buffer.dropped_frames != self._dropped:
+        underruns = buffer.underruns
+        if underruns != self._underruns or buffer.dropped_frames != self._dropped:
             # a gap or a hard drop: settle again, on at least what was held
-            self.compensator.reset(ran_dry=buffer.underruns != self._underruns)
-            self._underruns, self._dropped = buffer.underruns, buffer.dropped_frames
+            self.compensator.reset(ran_dry=underruns != self._underruns)
+            self._underruns, self._dropped = underruns, buffer.dropped_frames
         buffered = buffer.buffered_frames_unlocked
         decision = self.compensator.observe(now, buffered + queued, queued) if self.enabled else 0
+        out = self._out
         if wanted <= 0 or (queued > 0 and buffered == 0):
             # nothing arrived since the last poll while the playback still plays: normal
             # when polls come faster than 10 ms frames, not an underrun
-            return self._out[:0]
-        if self._out.shape[0] < wanted:
+            return out[:0]
+        if out.shape[0] < wanted:
             self._grow(wanted)
+            out = self._out
         taken = -1
         if decision > 0:
             taken = self._read_dropping(wanted, now, decision, queued)
         elif decision < 0:
             taken = self._read_inserting(wanted, now)
         if taken < 0:
-            taken = buffer.pop_into(self._out, wanted)
+            taken = buffer.pop_into(out, wanted)
         self._underruns = buffer.underruns
-        return self._out[:taken]
+        return out[:taken]
 
     def _longest(self, error: int) -> int:
         """The longest splice for an error of ``error`` frames: no overshoot past it."""

@@ -377,7 +377,11 @@ class AudioJitterBuffer:
         self._count -= n
 
     def _ready_locked(self, max_frames: int) -> int:
-        """Frames a read may take now (0 while priming or after an underrun)."""
+        """Frames a read of at most ``max_frames`` (an int) may take now (0 while priming or
+        after an underrun)."""
+        count = self._count
+        if self._primed and count and max_frames > 0:  # the usual case
+            return max_frames if max_frames < count else count
         if not self._primed:
             if self._count < max(self._prime, 1):
                 return 0
@@ -399,7 +403,7 @@ class AudioJitterBuffer:
         """Remove and return up to ``max_frames`` of the oldest audio as a new (k, channels)
         array. The playback path uses :meth:`pop_into` instead (no allocation)."""
         with self._lock:
-            k = self._ready_locked(max_frames)
+            k = self._ready_locked(int(max_frames))
             out = np.empty((k, self.channels), dtype=np.float32)
             self._copy_out_locked(out, k)
             self._discard_oldest(k)
@@ -411,8 +415,16 @@ class AudioJitterBuffer:
         limit = out.shape[0] if max_frames is None else min(int(max_frames), out.shape[0])
         with self._lock:
             k = self._ready_locked(limit)
-            self._copy_out_locked(out, k)
-            self._discard_oldest(k)
+            if k:  # one contiguous slice unless the oldest audio wraps round the ring
+                read = self._read
+                end = read + k
+                if end <= self._capacity:
+                    out[:k] = self._buf[read:end]
+                    self._read = end if end < self._capacity else 0
+                    self._count -= k
+                else:
+                    self._copy_out_locked(out, k)
+                    self._discard_oldest(k)
             return k
 
     def peek_into(self, out: np.ndarray, max_frames: int | None = None) -> int:
