@@ -227,6 +227,13 @@ class AudioJitterBuffer:
     ``AudioStreamGeneratorPlayback``. Storage is a preallocated ring of shape
     (capacity, channels); every operation is O(1) numpy slicing under one lock.
 
+    Nothing under the lock lets go of the GIL: numpy releases it for copies and conversions of
+    more than 500 elements (a 10 ms stereo frame is 960), and a thread that takes the GIL
+    then finds the lock held, blocks, and waits up to the interpreter's switch interval (5 ms)
+    for the GIL again. A writer converts outside the lock, and the ring's copies are memcpys
+    of byte views, which keep the GIL (reads into a float32 C-contiguous array of the ring's
+    channels, as the playout's; other arrays get a numpy copy).
+
     Latency control: when the buffered audio exceeds ``max_delay_ms`` the oldest audio is
     dropped so that ``target_delay_ms`` remains (counted in :attr:`dropped_frames`). A pop
     gets what is there, up to what it asks for. After an underrun (a pop finds the buffer
@@ -267,8 +274,14 @@ class AudioJitterBuffer:
         self._prime = self._ms_to_frames(prime_ms)
         self._capacity = max(self._ms_to_frames(capacity_ms), self._max, 1)
         self._buf = np.zeros((self._capacity, channels), dtype=np.float32)
+        self._ring = self._buf.data.cast("B")  # the ring's bytes: copies under the lock
+        self._frame_bytes = 4 * channels
         self._released = False
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer at a time; the reader never takes it
+        self._scratch = np.zeros((0, channels), dtype=np.float32)  # a writer's converted frames
+        self._out: np.ndarray | None = None  # the last array read into, and its bytes
+        self._out_bytes: memoryview | None = None
         self._read = 0  # index of the oldest buffered frame
         self._count = 0
         self._primed = False
@@ -342,35 +355,48 @@ class AudioJitterBuffer:
         n = data.shape[0]
         if n == 0:
             return
-        with self._lock:
-            if self._released:
-                return
-            dropped = 0
-            total = self._count + n
-            if total > self._max:  # over max delay: keep only the newest target_delay
-                dropped = total - self._target
-                old_drop = min(dropped, self._count)
-                self._discard_oldest(old_drop)
-                if dropped > old_drop:
-                    data = data[dropped - old_drop :]
-                    n = data.shape[0]
-            cap = self._capacity
-            write = (self._read + self._count) % cap
-            first = min(n, cap - write)
-            if scale is None:
-                self._buf[write : write + first] = data[:first]
-                if first < n:
-                    self._buf[: n - first] = data[first:]
-            else:
-                np.multiply(data[:first], scale, out=self._buf[write : write + first])
-                if first < n:
-                    np.multiply(data[first:], scale, out=self._buf[: n - first])
-            self._count += n
-            self.pushed_frames += n
-            self.dropped_frames += dropped
-            self.written_at = time.monotonic()
+        with self._write_lock:
+            if scale is None and data.flags.c_contiguous:
+                converted = data
+            else:  # int16 -> float32 (or a strided float array) outside the ring's lock
+                if self._scratch.shape[0] < n:
+                    self._scratch = np.zeros((n, self.channels), dtype=np.float32)
+                converted = self._scratch[:n]
+                if scale is None:
+                    converted[...] = data
+                else:
+                    np.multiply(data, scale, out=converted)
+            source = converted.data.cast("B")
+            with self._lock:
+                dropped = self._store_locked(source, n)
         if dropped:
             logger.debug("jitter buffer over max delay: dropped %d frames", dropped)
+
+    def _store_locked(self, source: memoryview, n: int) -> int:
+        """Append ``n`` frames (``source``: their bytes); returns the frames dropped."""
+        if self._released:
+            return 0
+        size = self._frame_bytes
+        dropped = 0
+        total = self._count + n
+        if total > self._max:  # over max delay: keep only the newest target_delay
+            dropped = total - self._target
+            old_drop = min(dropped, self._count)
+            self._discard_oldest(old_drop)
+            if dropped > old_drop:
+                source = source[(dropped - old_drop) * size :]
+                n -= dropped - old_drop
+        cap = self._capacity
+        write = (self._read + self._count) % cap
+        first = min(n, cap - write)
+        self._ring[write * size : (write + first) * size] = source[: first * size]
+        if first < n:
+            self._ring[: (n - first) * size] = source[first * size : n * size]
+        self._count += n
+        self.pushed_frames += n
+        self.dropped_frames += dropped
+        self.written_at = time.monotonic()
+        return dropped
 
     def _discard_oldest(self, n: int) -> None:
         self._read = (self._read + n) % self._capacity
@@ -393,9 +419,31 @@ class AudioJitterBuffer:
             return 0
         return min(max(int(max_frames), 0), self._count)
 
-    def _copy_out_locked(self, out: np.ndarray, k: int) -> None:
-        first = min(k, self._capacity - self._read)
-        out[:first] = self._buf[self._read : self._read + first]
+    def _copy_out_locked(self, out: np.ndarray, k: int, start: int | None = None) -> None:
+        """Copy ``k`` frames of the ring from ``start`` (default: the oldest) into ``out``,
+        wrapping round its end; a memcpy that keeps the GIL when ``out`` is a C-contiguous
+        float32 array of the ring's channels."""
+        if k <= 0:
+            return
+        read = self._read if start is None else start
+        first = min(k, self._capacity - read)
+        target = self._out_bytes if out is self._out else None
+        if (
+            target is None
+            and out.dtype == np.float32
+            and out.ndim == 2
+            and out.shape[1] == self.channels
+            and out.flags.c_contiguous
+        ):
+            target = out.data.cast("B")
+            self._out, self._out_bytes = out, target  # the reader's reused array: kept
+        if target is not None:
+            size = self._frame_bytes
+            target[: first * size] = self._ring[read * size : (read + first) * size]
+            if first < k:
+                target[first * size : k * size] = self._ring[: (k - first) * size]
+            return
+        out[:first] = self._buf[read : read + first]
         if first < k:
             out[first:k] = self._buf[: k - first]
 
@@ -415,16 +463,8 @@ class AudioJitterBuffer:
         limit = out.shape[0] if max_frames is None else min(int(max_frames), out.shape[0])
         with self._lock:
             k = self._ready_locked(limit)
-            if k:  # one contiguous slice unless the oldest audio wraps round the ring
-                read = self._read
-                end = read + k
-                if end <= self._capacity:
-                    out[:k] = self._buf[read:end]
-                    self._read = end if end < self._capacity else 0
-                    self._count -= k
-                else:
-                    self._copy_out_locked(out, k)
-                    self._discard_oldest(k)
+            self._copy_out_locked(out, k)
+            self._discard_oldest(k)
             return k
 
     def peek_into(self, out: np.ndarray, max_frames: int | None = None) -> int:
@@ -443,11 +483,8 @@ class AudioJitterBuffer:
             k = int(min(int(max_frames), out.shape[0], self.pushed_frames, self._capacity))
             if k <= 0 or self._released:
                 return 0
-            end = (self._read + self._count) % self._capacity
-            first = min(k, end)  # the part just below ``end``; the rest wraps to the top
-            out[k - first : k] = self._buf[end - first : end]
-            if first < k:
-                out[: k - first] = self._buf[self._capacity - (k - first) :]
+            end = self._read + self._count
+            self._copy_out_locked(out, k, (end - k) % self._capacity)
             return k
 
     def discard(self, n: int) -> int:
@@ -471,6 +508,8 @@ class AudioJitterBuffer:
         with self._lock:
             self._released = True
             self._buf = np.zeros((1, self.channels), dtype=np.float32)
+            self._ring = self._buf.data.cast("B")
+            self._out = self._out_bytes = None
             self._capacity = 1
             self._read = 0
             self._count = 0

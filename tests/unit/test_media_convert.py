@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -433,3 +434,48 @@ def test_a_released_jitter_buffer_keeps_no_audio_and_its_counters() -> None:
     buffer.push(np.ones((4800, 2), np.float32))  # ignored
     assert buffer.buffered_frames == 0 and buffer.pop(480).shape == (0, 2)
     assert buffer.pushed_frames == pushed
+
+
+def test_the_jitter_buffer_never_lets_go_of_the_gil_under_its_lock() -> None:
+    """numpy releases the GIL for work on more than 500 elements (a 10 ms stereo frame is
+    960). If that happened under the ring's lock, the other thread would take the GIL, find the
+    lock held, block, and then wait up to the switch interval for the GIL: a stalled game
+    frame. With the switch interval made huge, the GIL changes hands only where a thread lets
+    go of it, so the main thread runs exactly at those points: it must never find the lock
+    held there."""
+    buffer = AudioJitterBuffer(48000, 2, target_delay_ms=40, max_delay_ms=120)
+    frame = (np.arange(960) % 2000 - 1000).astype(np.int16)  # 10 ms of stereo
+    stereo = np.zeros((480, 2), np.float32)
+    out = np.zeros((800, 2), np.float32)
+    level = np.zeros((480, 2), np.float32)
+    stop = threading.Event()
+
+    def media_thread() -> None:  # writes and reads, as the runtime thread may (push on arrival)
+        while not stop.is_set():
+            buffer.push_int16(frame)
+            buffer.push(stereo[::-1])  # a strided float array
+            buffer.pop_into(out)
+            buffer.peek_into(out, 700)
+            buffer.newest_into(level, 480)
+
+    tries = held = 0
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    worker = threading.Thread(target=media_thread)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            tries += 1
+            if buffer._lock.acquire(blocking=False):
+                buffer._lock.release()
+            else:
+                held += 1
+            time.sleep(0)  # lets go of the GIL: the worker runs until it does
+    finally:
+        stop.set()
+        sys.setswitchinterval(previous)
+        worker.join(5)
+    assert not worker.is_alive()
+    assert tries > 100  # the worker let go of the GIL often (its numpy work outside the lock)
+    assert held == 0, f"the lock was held at {held} of {tries} GIL hand-overs"
