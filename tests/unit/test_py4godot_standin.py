@@ -150,6 +150,20 @@ def test_get_memory_view_is_copy_on_write_and_owns_nothing() -> None:
     assert len(functions.standin_engine_errors()) == errors + 1
 
 
+def test_get_memory_view_is_a_flat_writable_view_of_the_elements() -> None:
+    """py_get_memory_view (generate_classes_cpp.py): ndim 1, readonly 0, the element's format
+    and size. So a byte view can be assigned a byte view of the same length: a memcpy."""
+    data = PackedByteArray.new0()
+    data.resize(6)
+    view = data.get_memory_view()
+    assert (view.ndim, view.readonly, view.format, view.itemsize) == (1, False, "B", 1)
+    view[:] = memoryview(b"abcdef")
+    assert bytes(data.get_memory_view()) == b"abcdef"
+    floats = core.PackedFloat32Array.new0()
+    floats.resize(3)
+    assert (floats.get_memory_view().format, floats.get_memory_view().itemsize) == ("f", 4)
+
+
 # --- properties and script loading (annotations.pyx, PyScriptExtension.cpp) ---------------------
 
 PROPERTY_SCRIPT = """

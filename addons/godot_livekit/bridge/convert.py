@@ -153,11 +153,14 @@ def packed_to_bytes(data: Any) -> bytes:
 
 
 def copy_into(packed: Any, data: Any) -> None:
-    """Resize ``packed`` to ``data``'s byte size and copy ``data`` in (one memcpy)."""
-    source = np.frombuffer(memoryview(data).cast("B"), np.uint8)
-    packed.resize(source.size)
-    if source.size:
-        np.frombuffer(packed.get_memory_view(), np.uint8)[:] = source
+    """Resize ``packed`` to ``data``'s byte size (C-contiguous) and copy ``data`` in: one
+    memcpy between byte memoryviews, which keeps the GIL. (A numpy copy of more than 500
+    elements lets go of it, and under load the main thread then waits up to the interpreter's
+    switch interval, 5 ms, to get it back: once per voice and frame.)"""
+    source = memoryview(data).cast("B")
+    packed.resize(source.nbytes)
+    if source.nbytes:
+        packed.get_memory_view()[:] = source
 
 
 def bytes_to_packed(data: bytes | bytearray | memoryview | np.ndarray) -> PackedByteArray:

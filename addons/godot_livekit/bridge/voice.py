@@ -60,8 +60,12 @@ class CaptureAdapter:
             self._frames = np.zeros((max(count, 2 * self._frames.shape[0]), 2), np.float32)
         out = self._frames[:count]
         # Vector2 is two real_t: float32 in standard builds, float64 in double-precision ones
-        real = np.float32 if int(raw.size()) == count * 8 else np.float64
-        np.copyto(out.reshape(-1), np.frombuffer(raw.get_memory_view(), real, count=count * 2))
+        if int(raw.size()) == count * 8:  # a memcpy, keeping the GIL (see convert.copy_into)
+            out.data.cast("B")[:] = raw.get_memory_view()[: count * 8]
+        else:
+            np.copyto(
+                out.reshape(-1), np.frombuffer(raw.get_memory_view(), np.float64, count=count * 2)
+            )
         return out
 
 
