@@ -219,11 +219,11 @@ def best_splice(mono: np.ndarray, fade: int, min_period: int, max_period: int) -
     ``mono[:fade]`` (normalised cross-correlation); splicing there is least audible.
     ``mono`` needs at least ``max_period + fade`` frames."""
     head = mono[:fade]
-    windows = np.lib.stride_tricks.sliding_window_view(mono[: max_period + fade], fade)
-    candidates = windows[min_period : max_period + 1]
-    dots = candidates @ head
-    energy = np.einsum("ij,ij->i", candidates, candidates)
-    score = dots / np.sqrt(energy * float(head @ head) + 1e-12)
+    segment = mono[min_period : max_period + fade]
+    dots = np.correlate(segment, head, mode="valid")  # one per lag, without a window matrix
+    squares = np.cumsum(np.square(segment, dtype=np.float64))
+    energy = squares[fade - 1 :] - np.concatenate(([0.0], squares[:-fade]))  # per window
+    score = dots / np.sqrt(np.maximum(energy, 0.0) * float(head @ head) + 1e-12)
     return min_period + int(np.argmax(score))
 
 
