@@ -1,8 +1,8 @@
 """LiveKitAudioStream: remote audio into a Godot AudioStreamGeneratorPlayback.
 
 The SDK resamples natively to the playback's mix rate in stereo; the runtime thread, which
-holds each frame, converts it int16 -> float32 straight into a small jitter buffer (one
-numpy pass, no intermediate array). ``poll(playback)`` pushes everything the playback
+holds each frame, converts it int16 -> float32 (one numpy pass into a reused array) and
+appends it to a small jitter buffer (one memcpy). ``poll(playback)`` pushes everything the playback
 should take at once, from a reused array (no allocation per poll), keeping about
 ``PLAYBACK_TARGET_MS`` queued there at most. A drift compensator holds the delay where it
 settled when the sound card's clock runs slower or faster than the sender's (pitch-period

@@ -225,7 +225,7 @@ class AudioJitterBuffer:
 
     The runtime thread :meth:`push`es decoded audio, the main thread :meth:`pop`s it into an
     ``AudioStreamGeneratorPlayback``. Storage is a preallocated ring of shape
-    (capacity, channels); every operation is O(1) numpy slicing under one lock.
+    (capacity, channels); every operation is O(1): at most two memcpys under one lock.
 
     Nothing under the lock lets go of the GIL: numpy releases it for copies and conversions of
     more than 500 elements (a 10 ms stereo frame is 960), and a thread that takes the GIL
@@ -333,8 +333,8 @@ class AudioJitterBuffer:
 
     def push_int16(self, data: np.ndarray | BufferLike) -> None:
         """Append interleaved int16 audio (e.g. ``rtc.AudioFrame.data``), converting it to
-        float32 straight into the ring: one numpy pass, no intermediate array. Meant for the
-        thread that receives the frame."""
+        float32 in one numpy pass into a reused array (outside the lock), then one memcpy
+        into the ring. Meant for the thread that receives the frame."""
         if isinstance(data, np.ndarray):
             samples = data.reshape(-1)
             if samples.dtype != np.int16:

@@ -250,7 +250,7 @@ def test_jitter_buffer_priming_after_underrun() -> None:
     assert jb.pop(1).shape == (0, 2)
 
 
-def test_jitter_buffer_converts_int16_straight_into_the_ring() -> None:
+def test_jitter_buffer_converts_int16_into_the_ring() -> None:
     jb = AudioJitterBuffer(1000, 2, target_delay_ms=50, max_delay_ms=100, capacity_ms=100)
     pcm = (np.arange(240, dtype=np.int16) * 100 - 12000).astype(np.int16)  # 120 frames
     jb.push_int16(pcm[:160])
