@@ -21,6 +21,7 @@ import addon_env  # noqa: F401 - sets up sys.path before py4godot imports
 import numpy as np
 import pytest
 from addon_env import GD, gd_list, gd_new, is_freed, no_standin_crashes
+from gil_probe import runs_beside
 from py4godot import _engine, functions
 from py4godot.classes import core
 from py4godot.classes.AudioEffectCapture import AudioEffectCapture
@@ -390,6 +391,26 @@ def test_image_keeps_the_buffer_and_texture_update_needs_the_same_size() -> None
     assert len(functions.standin_engine_errors()) == errors + 1
     image.set_data(3, 3, False, Format.FORMAT_RGBA8, data)  # wrong size: engine error
     assert image.get_width() == 2 and len(functions.standin_engine_errors()) == errors + 2
+
+
+def test_texture_upload_keeps_the_gil_and_copies_the_pixels() -> None:
+    """Generated calls keep the GIL across the ptrcall (FACTS.md), so the engine's copy in
+    ImageTexture.update does too: no other thread runs during it. The texture keeps its own
+    copy: later writes to the image's buffer do not reach it."""
+    pixels = (np.arange(1 << 22) % 251).astype(np.uint8)  # a 1024x1024 RGBA image, 4 MB
+    data = PackedByteArray.new0()
+    data.resize(pixels.size)
+    data.get_memory_view()[:] = memoryview(pixels)
+    image = Image.create_from_data(1024, 1024, False, Format.FORMAT_RGBA8, data)
+    texture = ImageTexture.create_from_image(image)
+    assert runs_beside(lambda: texture.update(image), 20) == 0
+    data.get_memory_view()[:4] = b"\0\0\0\0"  # un-shares the image's buffer (copy-on-write)
+    image.set_data(1024, 1024, False, Format.FORMAT_RGBA8, data)
+    shown = texture.get_image().get_data()  # held: a memoryview keeps nothing alive
+    assert bytes(shown.get_memory_view()) == pixels.tobytes()
+    texture.update(image)
+    shown = texture.get_image().get_data()
+    assert bytes(shown.get_memory_view()[:8]) == b"\0\0\0\0" + pixels[4:8].tobytes()
 
 
 def test_generator_playback_pushes_all_or_nothing() -> None:

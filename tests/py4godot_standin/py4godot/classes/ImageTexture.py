@@ -1,14 +1,18 @@
 # Mirrors py4godot/classes/ImageTexture.py at 4.7-alpha21 (generated; static create_from_image
 # returns a Ref, so the wrapper owns that count). Engine behaviour (Godot
 # scene/resources/image_texture.cpp): the texture keeps a GPU copy of the pixels (the
-# RenderingServer's, modelled as a copy); update(image) needs the same size and format (engine
-# error, no change, otherwise); set_image(image) recreates it at any size; get_image() reads the
-# pixels back as a new Image. Image arguments are Ref<Image> parameters: a temporary Ref holds
-# them during the call (see _engine.held). Stand-in counters count uploads.
+# RenderingServer's, modelled as a copy into the texture's storage, reused while the size and
+# format stay: RenderingServer texture_2d_update writes into the existing texture);
+# update(image) needs the same size and format (engine error, no change, otherwise);
+# set_image(image) recreates it at any size; get_image() reads the pixels back as a new Image.
+# Image arguments are Ref<Image> parameters: a temporary Ref holds them during the call (see
+# _engine.held). Stand-in counters count uploads.
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from py4godot import _engine
 from py4godot.classes.core import PackedByteArray, _Buffer
@@ -42,7 +46,16 @@ class ImageTexture(RefCounted):  # Godot: ImageTexture -> Texture2D -> Texture -
         engine = self._engine("upload")
         source = image._engine("upload source")
         width, height = source.image_size
-        engine.texture = (width, height, source.image_format, source.image_data.data.copy())
+        pixels = source.image_data.data
+        old = engine.texture
+        if old is not None and old[:3] == (width, height, source.image_format):
+            stored = old[3]
+        else:
+            stored = np.empty_like(pixels)
+        # The engine's copy keeps the GIL: py4godot's generated calls hold it across the
+        # ptrcall (FACTS.md, "Python threads may call Godot"); a numpy copy would let it go.
+        memoryview(stored).cast("B")[:] = memoryview(pixels).cast("B")
+        engine.texture = (width, height, source.image_format, stored)
 
     @native_method
     def set_image(self, image: Image) -> None:
