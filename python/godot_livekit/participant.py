@@ -110,3 +110,11 @@ class LiveKitRemoteParticipant(LiveKitParticipant):
             return {}
         publications = list(sdk.track_publications.items())
         return {sid: session.objects.publication(pub) for sid, pub in publications}
+
+    def _sdk_publications(self) -> list[tuple[str, Any]]:
+        """(SID, the SDK's publication) of each of this participant's publications, without
+        making or looking up their objects (the proximity filter's fast path)."""
+        sdk = self._sdk()
+        if sdk is None or self._session is None:
+            return []
+        return list(sdk.track_publications.items())

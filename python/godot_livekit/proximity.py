@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import poller
 from .signals import signal
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from .room import LiveKitRoom
 
 DEFAULT_UPDATE_HZ = 10.0
+REASK_SECONDS = 1.0
+"""A publication whose subscription is not yet as asked is asked again after this long."""
 Position = tuple[float, float, float]
 
 
@@ -71,7 +73,8 @@ class LiveKitProximity:
         self._next_update = 0.0
         self._dirty = True
         self._near: set[str] = set()
-        self._requested: dict[int, bool] = {}  # id(publication) -> subscription asked for
+        # the SDK's publication -> (the subscription asked for it, when); held until it goes
+        self._requested: dict[Any, tuple[bool, float]] = {}
         self._auto_poll = True
         self._closed = False
 
@@ -202,22 +205,31 @@ class LiveKitProximity:
         return {identity for _, identity in candidates}
 
     def _apply(self, remote: Mapping[str, LiveKitRemoteParticipant], near: set[str]) -> bool:
+        """Ask each publication for the subscription ``near`` implies when that changes, and
+        again (at most every ``REASK_SECONDS``) while the SDK reports otherwise: with
+        auto-subscribe the server may subscribe a far player's new track after our ask to
+        leave it. The common case, every update, reads only the SDK's publications (no
+        objects of ours made or looked up)."""
         asked = False
-        live: set[int] = set()
+        requested = self._requested
+        now = time.monotonic()
+        live: set[Any] = set()
         for identity, participant in remote.items():
             want = identity in near
-            for publication in participant.get_track_publications().values():
+            for sid, sdk_publication in participant._sdk_publications():
+                live.add(sdk_publication)
+                entry = requested.get(sdk_publication)
+                if entry is not None and entry[0] is want:
+                    if sdk_publication.subscribed == want or now - entry[1] < REASK_SECONDS:
+                        continue  # done, or asked and still on its way
+                publication = participant.get_track_publications().get(sid)
                 if not isinstance(publication, LiveKitRemoteTrackPublication):
-                    continue
-                key = id(publication)
-                live.add(key)
-                if self._requested.get(key) is want:
-                    continue  # asked already; the SDK confirms with track_(un)subscribed
-                if publication.get_subscribed() != want:
-                    publication.set_subscribed(want)
-                    asked = True
-                self._requested[key] = want
-        self._requested = {k: v for k, v in self._requested.items() if k in live}
+                    continue  # gone since it was listed
+                publication.set_subscribed(want)
+                requested[sdk_publication] = (want, now)
+                asked = True
+        if len(requested) > len(live):  # publications that went away
+            self._requested = {pub: ask for pub, ask in requested.items() if pub in live}
         return asked
 
     def close(self) -> None:

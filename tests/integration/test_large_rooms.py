@@ -146,6 +146,71 @@ def test_proximity_hysteresis_does_not_flap_at_the_radius(talkers) -> None:
         proximity.close()
 
 
+def test_proximity_applies_its_choice_to_tracks_published_later(talkers) -> None:
+    """A track published after the choice follows it: auto-subscribe takes a far player's new
+    track, proximity lets go of it; a near player's new track stays subscribed."""
+    alice, others = talkers
+    peers = [alice, *others]
+    bob, dave = others[0], others[2]
+    proximity = LiveKitProximity.create(alice.room)
+    proximity.set_max_participants(2)
+    proximity.set_participant_position("bob", 1.0, 0.0)
+    proximity.set_participant_position("carol", 2.0, 0.0)
+    proximity.set_participant_position("dave", 10.0, 0.0)
+    feeders = []
+    try:
+        wait_until(
+            [*peers, proximity],
+            lambda: state(alice) == {"bob": True, "carol": True, "dave": False},
+            WAIT,
+            "the two nearest subscribed",
+        )
+        for peer in (bob, dave):
+            source = LiveKitAudioSource.create(48000, 1, 200)
+            peer.local.publish_track(LiveKitLocalAudioTrack.create("second", source), {})
+            feeders.append(tone_feeder(source, 900.0).start())
+
+        def publications_of(identity: str) -> list[LiveKitRemoteTrackPublication]:
+            participant = alice.room.get_remote_participants().get(identity)
+            found = participant.get_track_publications().values() if participant else []
+            return [p for p in found if isinstance(p, LiveKitRemoteTrackPublication)]
+
+        wait_until(
+            [*peers, proximity],
+            lambda: len(publications_of("bob")) == 2 and len(publications_of("dave")) == 2,
+            WAIT,
+            "both second tracks announced",
+        )
+
+        def as_chosen() -> bool:
+            return all(p.get_subscribed() for p in publications_of("bob")) and not any(
+                p.get_subscribed() for p in publications_of("dave")
+            )
+
+        # auto-subscribe may take dave's new track after proximity asked to leave it; then
+        # proximity asks again: what counts is that the choice settles and stays
+        since: list[float] = []
+
+        def settled_for_two_seconds() -> bool:
+            if not as_chosen():
+                since.clear()
+            elif not since:
+                since.append(time.monotonic())
+            return bool(since) and time.monotonic() - since[0] > 2.0
+
+        wait_until(
+            [*peers, proximity],
+            settled_for_two_seconds,
+            WAIT,
+            "bob's new track subscribed and dave's not, for two seconds",
+        )
+        assert proximity.get_near_identities() == ["bob", "carol"]
+    finally:
+        proximity.close()
+        for feeder in feeders:
+            feeder.stop()
+
+
 def test_a_low_simulcast_layer_arrives_smaller_than_a_high_one(alice_bob) -> None:
     alice, bob = alice_bob
     source = LiveKitVideoSource.create(1280, 720)

@@ -23,7 +23,7 @@ from py4godot import functions
 from py4godot.classes import core
 from py4godot.classes.AudioEffectCapture import AudioEffectCapture
 from py4godot.classes.AudioServer import AudioServer
-from py4godot.classes.core import Array
+from py4godot.classes.core import Array, PackedByteArray
 
 from addons.godot_livekit.bridge.voice import CaptureAdapter, NodeWatch
 from godot_livekit import poller
@@ -80,6 +80,36 @@ def test_the_capture_reaches_the_core_sample_for_sample_through_one_reused_array
     assert np.shares_memory(first, second)  # one array, reused: no allocation per frame
     assert len(adapter.get_buffer(10)) == 0  # nothing waiting: empty, no engine error
     assert len(core.pinned_buffers) == pinned  # from_memory_view never used
+
+
+def test_a_double_precision_capture_reaches_the_core_as_float32() -> None:
+    """In a double-precision Godot build Vector2 is two float64: the capture's bytes are 16
+    per frame, converted (the same samples, float32) into the same reused array."""
+    heard = tone(500, start=0)
+
+    class DoubleBuildFrames:  # what get_buffer returns there: PackedVector2Array of float64
+        def size(self) -> int:
+            return len(heard)
+
+        def to_byte_array(self) -> PackedByteArray:
+            data = PackedByteArray.new0()
+            data.resize(heard.size * 8)
+            data.get_memory_view()[:] = memoryview(heard.astype(np.float64)).cast("B")
+            return data
+
+    class DoubleBuildCapture:
+        def get_frames_available(self) -> int:
+            return len(heard)
+
+        def get_buffer(self, frames: int) -> DoubleBuildFrames:
+            assert frames == len(heard)
+            return DoubleBuildFrames()
+
+    adapter = CaptureAdapter(DoubleBuildCapture())
+    got = adapter.get_buffer(len(heard))
+    assert got.dtype == np.float32 and got.shape == (500, 2)
+    assert np.array_equal(got, heard)
+    assert np.shares_memory(got, adapter.get_buffer(len(heard)))
 
 
 # --- the microphone node -------------------------------------------------------------------------
