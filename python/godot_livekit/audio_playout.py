@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .media_convert import AudioJitterBuffer
 
@@ -29,6 +30,11 @@ CROSSFADE_MS = 2.5
 MIN_PERIOD_MS = 2.5
 MAX_PERIOD_MS = 12.5
 """Splice lengths searched: one pitch period of voices from 80 Hz up, or any short block."""
+SEARCH_POINTS = 400
+"""The coarse splice search works on at most about this many samples per array (every
+``step``-th frame), then refines at full rate: numpy lets go of the GIL for work on more than
+500 elements, and a main thread that does so waits, under load, up to the switch interval to
+get it back; a splice keeps it."""
 
 WINDOW_SECONDS = 1.0
 SETTLE_SECONDS = 1.0
@@ -214,17 +220,43 @@ class DriftCompensator:
             self.inserted_frames -= frames
 
 
-def best_splice(mono: np.ndarray, fade: int, min_period: int, max_period: int) -> int:
-    """The lag L in [min_period, max_period] where ``mono[L:L+fade]`` looks most like
-    ``mono[:fade]`` (normalised cross-correlation); splicing there is least audible.
-    ``mono`` needs at least ``max_period + fade`` frames."""
-    head = mono[:fade]
-    segment = mono[min_period : max_period + fade]
-    dots = np.correlate(segment, head, mode="valid")  # one per lag, without a window matrix
+def best_splice(frames: np.ndarray, fade: int, min_period: int, max_period: int) -> int:
+    """The lag L in [min_period, max_period] where ``frames[L:L+fade]`` looks most like
+    ``frames[:fade]`` (normalised cross-correlation); splicing there is least audible.
+    ``frames`` is (n,) or (n, channels), C-contiguous, with n >= ``max_period + fade``.
+
+    The search runs on the channel sum at every ``step``-th frame, so that no array holds
+    more than about ``SEARCH_POINTS`` samples, then tries the full-rate lags around the one
+    found; every numpy call stays small enough to keep the GIL."""
+    frames = frames.reshape(frames.shape[0], -1)
+    step = max(1, -(-(max_period + fade - min_period) // SEARCH_POINTS))
+    end = max_period + fade
+    mono = frames[:end:step, 0] + frames[:end:step, -1]
+    coarse_fade = max(1, fade // step)
+    lowest, highest = -(-min_period // step), max(-(-min_period // step), max_period // step)
+    head = mono[:coarse_fade]
+    segment = mono[lowest : highest + coarse_fade]
+    # one dot per lag through a strided window view (np.correlate and np.argmax let go of
+    # the GIL at any size; this matmul and the reductions below keep it at these sizes)
+    dots = sliding_window_view(segment, coarse_fade) @ head
     squares = np.cumsum(np.square(segment, dtype=np.float64))
-    energy = squares[fade - 1 :] - np.concatenate(([0.0], squares[:-fade]))  # per window
+    energy = squares[coarse_fade - 1 :] - np.concatenate(([0.0], squares[:-coarse_fade]))
     score = dots / np.sqrt(np.maximum(energy, 0.0) * float(head @ head) + 1e-12)
-    return min_period + int(np.argmax(score))
+    best_lags = np.flatnonzero(score >= score.max())  # none when the audio holds a NaN
+    found = (lowest + (int(best_lags[0]) if best_lags.size else 0)) * step
+    if step == 1:
+        return found
+    full_head = frames[:fade].reshape(-1)
+    head_energy = float(full_head @ full_head)
+    best, best_score = min(max(found, min_period), max_period), -math.inf
+    for lag in range(max(min_period, found - step + 1), min(max_period, found + step - 1) + 1):
+        candidate = frames[lag : lag + fade].reshape(-1)
+        lag_score = float(candidate @ full_head) / math.sqrt(
+            float(candidate @ candidate) * head_energy + 1e-12
+        )
+        if lag_score > best_score:
+            best, best_score = lag, lag_score
+    return best
 
 
 class Playback(Protocol):
@@ -364,7 +396,7 @@ class PlayoutReader:
                 return -1
         elif got < self.max_period + 2 * fade:
             return -1
-        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, longest)
+        period = best_splice(x[:got], fade, self.min_period, longest)
         consumed = min(got, wanted + period)
         y = self._out
         np.multiply(x[:fade], self._fade_out, out=y[:fade])
@@ -388,7 +420,7 @@ class PlayoutReader:
                 return -1
         elif wanted < self.max_period + 2 * fade or got < self.max_period + fade:
             return -1
-        period = best_splice(x[:got, 0] + x[:got, -1], fade, self.min_period, longest)
+        period = best_splice(x[:got], fade, self.min_period, longest)
         consumed = min(got, wanted - period)
         if consumed < fade:
             return -1

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from gil_probe import runs_beside
 
 from godot_livekit.audio_playout import (
+    CROSSFADE_MS,
     LOWER_AFTER_SECONDS,
     LOWER_STEP_MS,
+    MAX_PERIOD_MS,
     DriftCompensator,
     PlayoutReader,
     best_splice,
@@ -239,6 +242,22 @@ def test_best_splice_finds_the_period() -> None:
     t = np.arange(2000)
     wave = np.sin(2 * np.pi * t / period) + 0.3 * np.sin(4 * np.pi * t / period)
     assert best_splice(wave.astype(np.float32), 120, 120, 600) % period == 0
+    stereo = np.stack([wave, 0.5 * wave], axis=1).astype(np.float32)
+    assert best_splice(stereo, 120, 120, 600) % period == 0
+    for odd in (163, 167):  # periods the coarse search (every 2nd frame) steps over
+        wave = np.sin(2 * np.pi * t / odd) + 0.3 * np.sin(4 * np.pi * t / odd)
+        assert best_splice(wave.astype(np.float32), 120, 120, 600) in (odd, 2 * odd, 3 * odd)
+
+
+@pytest.mark.parametrize("rate", [16000, 44100, 48000, 96000])
+def test_a_splice_keeps_the_gil(rate: int) -> None:
+    """Splices run on the main thread; numpy lets go of the GIL for work on more than 500
+    elements (np.correlate and np.argmax at any size), and under load the main thread then
+    waits up to the switch interval to get it back. No other thread runs during a splice."""
+    fade = min_period = round(CROSSFADE_MS * rate / 1000)
+    max_period = round(MAX_PERIOD_MS * rate / 1000)
+    frames = np.random.default_rng(3).random((max_period + 3 * fade, 2), np.float32)
+    assert runs_beside(lambda: best_splice(frames, fade, min_period, max_period), 300) == 0
 
 
 def test_the_held_delay_comes_down_while_the_playback_has_spare() -> None:
