@@ -31,7 +31,10 @@ if TYPE_CHECKING:
 
 DEFAULT_UPDATE_HZ = 10.0
 REASK_SECONDS = 1.0
-"""A publication whose subscription is not yet as asked is asked again after this long."""
+"""A publication whose subscription is not yet as asked is asked again after this long..."""
+MAX_ASKS = 3
+"""...up to this many asks in all; then it is left as it is until the choice changes (a
+track the listener may not subscribe to would otherwise be asked for forever)."""
 Position = tuple[float, float, float]
 
 
@@ -73,8 +76,9 @@ class LiveKitProximity:
         self._next_update = 0.0
         self._dirty = True
         self._near: set[str] = set()
-        # the SDK's publication -> (the subscription asked for it, when); held until it goes
-        self._requested: dict[Any, tuple[bool, float]] = {}
+        # the SDK's publication -> (the subscription asked for it, when, how many times);
+        # held until the publication goes away
+        self._requested: dict[Any, tuple[bool, float, int]] = {}
         self._auto_poll = True
         self._closed = False
 
@@ -206,10 +210,10 @@ class LiveKitProximity:
 
     def _apply(self, remote: Mapping[str, LiveKitRemoteParticipant], near: set[str]) -> bool:
         """Ask each publication for the subscription ``near`` implies when that changes, and
-        again (at most every ``REASK_SECONDS``) while the SDK reports otherwise: with
-        auto-subscribe the server may subscribe a far player's new track after our ask to
-        leave it. The common case, every update, reads only the SDK's publications (no
-        objects of ours made or looked up)."""
+        again (every ``REASK_SECONDS``, ``MAX_ASKS`` asks in all) while the SDK reports
+        otherwise: with auto-subscribe the server may subscribe a far player's new track
+        after our ask to leave it. The common case, every update, reads only the SDK's
+        publications (no objects of ours made or looked up)."""
         asked = False
         requested = self._requested
         now = time.monotonic()
@@ -219,14 +223,17 @@ class LiveKitProximity:
             for sid, sdk_publication in participant._sdk_publications():
                 live.add(sdk_publication)
                 entry = requested.get(sdk_publication)
+                asks = 0
                 if entry is not None and entry[0] is want:
-                    if sdk_publication.subscribed == want or now - entry[1] < REASK_SECONDS:
-                        continue  # done, or asked and still on its way
+                    reported = getattr(sdk_publication, "subscribed", want)
+                    if reported == want or now - entry[1] < REASK_SECONDS or entry[2] >= MAX_ASKS:
+                        continue  # done, on its way, or refused (no permission): leave it
+                    asks = entry[2]
                 publication = participant.get_track_publications().get(sid)
                 if not isinstance(publication, LiveKitRemoteTrackPublication):
                     continue  # gone since it was listed
                 publication.set_subscribed(want)
-                requested[sdk_publication] = (want, now)
+                requested[sdk_publication] = (want, now, asks + 1)
                 asked = True
         if len(requested) > len(live):  # publications that went away
             self._requested = {pub: ask for pub, ask in requested.items() if pub in live}

@@ -100,6 +100,22 @@ def test_a_track_published_later_is_asked_and_asked_again_while_the_sdk_disagree
     assert asks == []
 
 
+def test_a_subscription_that_never_comes_is_asked_for_a_few_times_only(setup) -> None:
+    """A track the listener may not subscribe to (no permission) stays unsubscribed: asked
+    MAX_ASKS times, then left alone until the choice changes."""
+    proximity, _, asks, update = setup
+    update()
+    for _ in range(10):
+        update(proximity_module.REASK_SECONDS)
+    assert asks.count(("TR_n", True)) == proximity_module.MAX_ASKS
+    proximity.set_participant_position("far", 0.5, 0.0)  # the choice changes: asked again
+    proximity.set_participant_position("near", 40.0, 0.0)
+    update()
+    proximity.set_participant_position("near", 0.1, 0.0)
+    update()
+    assert asks.count(("TR_n", True)) == proximity_module.MAX_ASKS + 1
+
+
 def test_publications_that_went_away_are_forgotten(setup) -> None:
     proximity, remote, _, update = setup
     update()
