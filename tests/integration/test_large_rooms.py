@@ -42,6 +42,22 @@ def state(listener: Peer) -> dict[str, bool]:
     return {name: subscribed_at(listener, name) for name in ("bob", "carol", "dave")}
 
 
+def choose_the_two_nearest(alice: Peer, peers: list[Peer], proximity: LiveKitProximity) -> None:
+    """bob (1) and carol (2) near alice (at the origin), dave far (10); wait until alice is
+    subscribed to bob and carol only."""
+    proximity.set_max_participants(2)
+    proximity.set_listener_position(0.0, 0.0, 0.0)
+    proximity.set_participant_position("bob", 1.0, 0.0)
+    proximity.set_participant_position("carol", 2.0, 0.0)
+    proximity.set_participant_position("dave", 10.0, 0.0)
+    wait_until(
+        [*peers, proximity],
+        lambda: state(alice) == {"bob": True, "carol": True, "dave": False},
+        WAIT,
+        "the two nearest subscribed",
+    )
+
+
 @pytest.fixture
 def talkers(connect_peer: Callable[..., Peer]):
     """alice listens; bob, carol and dave each publish a tone."""
@@ -72,19 +88,8 @@ def test_proximity_keeps_the_nearest_subscribed_as_players_move(talkers) -> None
     proximity = LiveKitProximity.create(alice.room)
     changes: list[tuple[list[str], list[str]]] = []
     proximity.subscriptions_changed.connect(lambda sub, unsub: changes.append((sub, unsub)))
-    proximity.set_max_participants(2)
-    proximity.set_listener_position(0.0, 0.0, 0.0)
-    proximity.set_participant_position("bob", 1.0, 0.0)
-    proximity.set_participant_position("carol", 2.0, 0.0)
-    proximity.set_participant_position("dave", 10.0, 0.0)
-
     try:
-        wait_until(
-            [*peers, proximity],
-            lambda: state(alice) == {"bob": True, "carol": True, "dave": False},
-            WAIT,
-            "the two nearest subscribed",
-        )
+        choose_the_two_nearest(alice, peers, proximity)
         assert proximity.get_near_identities() == ["bob", "carol"]
         # dave walks up: he is nearer than carol now
         proximity.set_participant_position("dave", 0.0, 0.5)
@@ -153,18 +158,9 @@ def test_proximity_applies_its_choice_to_tracks_published_later(talkers) -> None
     peers = [alice, *others]
     bob, dave = others[0], others[2]
     proximity = LiveKitProximity.create(alice.room)
-    proximity.set_max_participants(2)
-    proximity.set_participant_position("bob", 1.0, 0.0)
-    proximity.set_participant_position("carol", 2.0, 0.0)
-    proximity.set_participant_position("dave", 10.0, 0.0)
     feeders = []
     try:
-        wait_until(
-            [*peers, proximity],
-            lambda: state(alice) == {"bob": True, "carol": True, "dave": False},
-            WAIT,
-            "the two nearest subscribed",
-        )
+        choose_the_two_nearest(alice, peers, proximity)
         for peer in (bob, dave):
             source = LiveKitAudioSource.create(48000, 1, 200)
             peer.local.publish_track(LiveKitLocalAudioTrack.create("second", source), {})
