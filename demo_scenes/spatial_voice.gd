@@ -72,7 +72,8 @@ func _ready() -> void:
 		# recording starts now (a level check before joining); sending once published
 		_microphone = LiveKit.new_microphone()
 		add_child(_microphone as Node)
-	DemoCommon.connect_room(_room, _status)
+	# with proximity, nothing is subscribed until it chooses (no far voices for a moment)
+	DemoCommon.connect_room(_room, _status, {"auto_subscribe": _proximity == null})
 
 
 func _exit_tree() -> void:
