@@ -33,6 +33,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KEY_RING_SIZE = sdk_e2ee.DEFAULT_KEY_RING_SIZE
+NO_E2EE_SESSION = (
+    "the room is not connected with E2EE, nothing done "
+    "(give the first key in LiveKitE2eeOptions before connecting)"
+)
+STALE_CRYPTOR = "its track or session is gone, nothing done"
 """Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 
 _INT32_MAX = 2**31 - 1
@@ -256,7 +261,9 @@ class LiveKitKeyProvider:
     def _provider(self, what: str) -> rtc.KeyProvider | None:
         provider = _sdk_key_provider(self._context)
         if provider is None:
-            logger.debug("%s: not connected with E2EE, nothing done", what)
+            # a key set now would be lost without a word: say so (reads answer defaults)
+            level = logging.DEBUG if what.startswith("get_") else logging.WARNING
+            logger.log(level, "%s: %s", what, NO_E2EE_SESSION)
         return provider
 
     def set_shared_key(self, key: bytes, key_index: int = 0) -> None:
@@ -389,7 +396,7 @@ class LiveKitFrameCryptor:
             raise TypeError(f"enabled must be a bool, got {type(enabled).__name__}")
         current = self._current()
         if current is None or not current.track_sid.startswith("TR_"):
-            logger.debug("frame cryptor set_enabled: cryptor is gone, nothing done")
+            logger.warning("frame cryptor set_enabled: %s", STALE_CRYPTOR)
             return
         _call("frame cryptor set_enabled", None, current.set_enabled, enabled)
 
@@ -398,7 +405,7 @@ class LiveKitFrameCryptor:
         key_index = _key_index(key_index)
         current = self._current()
         if current is None or not current.track_sid.startswith("TR_"):
-            logger.debug("frame cryptor set_key_index: cryptor is gone, nothing done")
+            logger.warning("frame cryptor set_key_index: %s", STALE_CRYPTOR)
             return
         _call("frame cryptor set_key_index", None, current.set_key_index, key_index)
 
@@ -446,7 +453,7 @@ class LiveKitE2eeManager:
             raise TypeError(f"enabled must be a bool, got {type(enabled).__name__}")
         _, manager = _sdk_manager(self._context)
         if manager is None:
-            logger.debug("set_enabled: not connected with E2EE, nothing done")
+            logger.warning("E2EE set_enabled: %s", NO_E2EE_SESSION)
             return
         _call("set_enabled", None, manager.set_enabled, enabled)
 

@@ -204,7 +204,8 @@ def test_options_defaults_round_trip_and_validation() -> None:
     assert options.get_shared_key() == secret and options.get_encryption_type() == 2
 
 
-def test_fresh_room_has_no_manager_and_a_detached_one_answers_defaults() -> None:
+def test_fresh_room_has_no_manager_and_a_detached_one_answers_defaults(caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="godot_livekit")
     room = LiveKitRoom()
     assert room.get_e2ee_manager() is None  # not connected with E2EE, as in the original
     manager = LiveKitE2eeManager()  # what a kept manager of a finished session looks like
@@ -231,6 +232,12 @@ def test_fresh_room_has_no_manager_and_a_detached_one_answers_defaults() -> None
     assert cryptor.get_enabled() is False and cryptor.is_stale()
     cryptor.set_enabled(True)
     cryptor.set_key_index(1)
+    # a change that cannot happen is never silent (a key would be lost); reads are quiet
+    warned = [r.getMessage().split(":")[0] for r in caplog.records if r.levelno == logging.WARNING]
+    for change in ("set_shared_key", "set_key", "ratchet_shared_key", "E2EE set_enabled"):
+        assert change in warned, warned
+    assert "frame cryptor set_enabled" in warned and "frame cryptor set_key_index" in warned
+    assert not any(name.startswith("get_") for name in warned), warned
 
 
 def assert_provider_defaults(provider: LiveKitKeyProvider) -> None:
