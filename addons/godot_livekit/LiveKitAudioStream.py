@@ -76,7 +76,8 @@ class LiveKitAudioStream(Wrapper, RefCounted):
     @guard()
     def from_track(self, track: Any) -> Any:
         """Reference static ``from_track``: audio of a subscribed remote audio track."""
-        return self._lk_start(godot_livekit.LiveKitAudioStream.from_track(core_of(track, "track")))
+        core = godot_livekit.LiveKitAudioStream.from_track(core_of(track, "track"))
+        return None if core is None else self._lk_start(core)
 
     @guard()
     def from_participant(self, participant: Any, source: int) -> Any:

@@ -57,7 +57,8 @@ class LiveKitVideoStream(FramePollMembers, AutoPollDeclaration, RefCounted):
     @guard()
     def from_track(self, track: Any) -> Any:
         """Reference static ``from_track``: frames of a subscribed remote video track."""
-        return self._lk_start(_Core.from_track(core_of(track, "track")))
+        core = _Core.from_track(core_of(track, "track"))
+        return None if core is None else self._lk_start(core)
 
     @guard()
     def from_participant(self, participant: Any, source: int) -> Any:

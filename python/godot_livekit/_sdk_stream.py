@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
-from . import _runtime
+from . import _runtime, links
+from .track import LiveKitTrack
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,23 @@ def followed_source(source: object, kind: str, sources: tuple[int, ...], where: 
         )
         return None
     return source
+
+
+def live_sdk_track(track: object, kind: int, where: str) -> Any:
+    """The SDK track under ``track`` when it is a live track of ``kind``; else None, with an
+    error logged (the original's ``from_track`` answers null for a null or unbound track). A
+    value that is not a track at all is a TypeError, as GDScript's typed argument refuses it."""
+    if track is None:
+        logger.error("%s: track is null", where)
+        return None
+    if not isinstance(track, LiveKitTrack):
+        raise TypeError(f"{where}: track must be a LiveKitTrack, got {type(track).__name__}")
+    sdk = links.sdk_of(track)
+    if sdk is None or track.get_kind() != kind:
+        wanted = "audio" if kind == LiveKitTrack.KIND_AUDIO else "video"
+        logger.error("%s: not a live %s track (unbound, stale or another kind)", where, wanted)
+        return None
+    return sdk
 
 
 class _Stale(Protocol):

@@ -35,7 +35,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, links, poller
-from ._sdk_stream import SdkStreamOwner, followed_source
+from ._sdk_stream import SdkStreamOwner, followed_source, live_sdk_track
 from .audio_level import LevelMeter
 from .audio_playout import Playback, PlayoutReader
 from .audio_processing import far_end
@@ -84,20 +84,18 @@ class LiveKitAudioStream(SdkStreamOwner):
         return buffer, reader
 
     @staticmethod
-    def from_track(track: LiveKitTrack) -> LiveKitAudioStream:
-        """A stream of ``track``'s audio (a subscribed remote audio track)."""
-        if not isinstance(track, LiveKitTrack):
-            raise TypeError("from_track: track must be a LiveKitTrack")
+    def from_track(track: LiveKitTrack | None) -> LiveKitAudioStream | None:
+        """A stream of ``track``'s audio (a subscribed remote audio track); None, with an
+        error logged, for no track or one that is not a live audio track (as the original)."""
+        sdk = live_sdk_track(track, LiveKitTrack.KIND_AUDIO, "LiveKitAudioStream.from_track")
+        if sdk is None:
+            return None
+        assert track is not None
         stream = LiveKitAudioStream()
         stream._origin = track
         owner = track_owner(track)
         if owner is not None:
             add_level_source(owner, stream)
-        sdk = links.sdk_of(track)
-        if sdk is None or track.get_kind() != LiveKitTrack.KIND_AUDIO:
-            logger.warning("from_track: not a live audio track; the stream stays silent")
-            stream._ended = True
-            return stream
         stream._make = lambda rate: rtc.AudioStream.from_track(
             track=sdk, sample_rate=rate, num_channels=2, frame_size_ms=10
         )

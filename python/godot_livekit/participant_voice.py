@@ -184,8 +184,11 @@ class LiveKitParticipantVoice:
         if self._closed:
             return
         self._close_stream()
-        self._stream = LiveKitAudioStream.from_track(track)
-        self._stream.set_push_on_arrival(self._push_on_arrival)
+        stream = LiveKitAudioStream.from_track(track)
+        if stream is None:  # went stale since it was chosen: its replacement comes as an event
+            return
+        self._stream = stream
+        stream.set_push_on_arrival(self._push_on_arrival)
         self._streams_opened += 1
         logger.debug("voice of %s: stream %d opened", self._identity, self._streams_opened)
 

@@ -222,6 +222,10 @@ class LiveKitRoom:
             self._options = ConnectOptions.from_mapping(options)
             precheck_connect(url, token)
         except ValueError as error:
+            # failed before any network use, reported on the next poll like any attempt: until
+            # then it is in flight, so a disconnect or a new connect cancels it
+            self._connecting = session
+            self._connect_deadline = None
             session.post(events.ConnectFailed(str(error)))
             return True
         self._connecting = session

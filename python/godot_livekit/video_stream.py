@@ -25,7 +25,7 @@ import numpy as np
 from livekit import rtc
 
 from . import _runtime, links, poller
-from ._sdk_stream import CLOSE_TIMEOUT, SdkStreamOwner, followed_source
+from ._sdk_stream import CLOSE_TIMEOUT, SdkStreamOwner, followed_source, live_sdk_track
 from .media_convert import i420_planes
 from .participant import LiveKitParticipant
 from .signals import notify_activity, signal
@@ -62,17 +62,15 @@ class LiveKitVideoStream(SdkStreamOwner):
         poller.register(self)
 
     @staticmethod
-    def from_track(track: LiveKitTrack) -> LiveKitVideoStream:
-        """A stream of ``track``'s frames (a subscribed remote video track)."""
-        if not isinstance(track, LiveKitTrack):
-            raise TypeError("from_track: track must be a LiveKitTrack")
+    def from_track(track: LiveKitTrack | None) -> LiveKitVideoStream | None:
+        """A stream of ``track``'s frames (a subscribed remote video track); None, with an
+        error logged, for no track or one that is not a live video track (as the original)."""
+        sdk = live_sdk_track(track, LiveKitTrack.KIND_VIDEO, "LiveKitVideoStream.from_track")
+        if sdk is None:
+            return None
+        assert track is not None
         stream = LiveKitVideoStream()
         stream._origin = track
-        sdk = links.sdk_of(track)
-        if sdk is None or track.get_kind() != LiveKitTrack.KIND_VIDEO:
-            logger.warning("from_track: not a live video track; the stream stays empty")
-            stream._ended = True
-            return stream
         stream._start(
             lambda buffer_type: rtc.VideoStream.from_track(
                 track=sdk, format=buffer_type, capacity=1

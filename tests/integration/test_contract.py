@@ -69,6 +69,47 @@ def test_a_cancelled_connect_ends_disconnected_without_connection_failed(
     assert "cancel" not in server_participants(livekit_server, room_name)
 
 
+def test_a_connect_that_cannot_work_is_cancelled_like_any_other(make_token) -> None:
+    """A bad URL, token or option fails before any network use, but only on the next poll:
+    a disconnect before then cancels it (the original's "disconnect first, no failure")."""
+    attempts = {
+        "invalid URL": ("not a url", make_token("early"), {}),
+        "invalid token": ("ws://127.0.0.1:9", "invalid-token", {}),
+        "connect_timeout": ("ws://127.0.0.1:9", make_token("early"), {"connect_timeout": "soon"}),
+    }
+    for label, (url, token, options) in attempts.items():
+        peer = Peer(label)
+        assert peer.room.connect_to_room(url, token, options)
+        peer.room.disconnect_from_room()
+        wait_for_event(peer, "disconnected")
+        assert "cancelled" in peer.room.get_disconnect_reason(), label
+        assert not peer.room.is_connecting(), label
+        peer.poll()
+        assert "connection_failed" not in peer.names(), (label, peer)
+        # not cancelled: the same attempt reports its failure on the next poll
+        peer.room.connect_to_room(url, token, options)
+        (error,) = wait_for_event(peer, "connection_failed")
+        assert label in error, error
+        assert not peer.room.is_connecting(), label
+
+
+def test_a_stream_from_no_track_or_a_dead_one_is_null(caplog) -> None:
+    """As the original: ``from_track`` of null or of a track with nothing live behind it
+    answers null with an error (a wrong type is still a TypeError)."""
+    from godot_livekit import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack
+
+    for stream_class in (LiveKitAudioStream, LiveKitVideoStream):
+        caplog.clear()
+        assert stream_class.from_track(None) is None
+        assert stream_class.from_track(LiveKitTrack()) is None
+        assert stream_class.from_track(LiveKitRemoteAudioTrack()) is None
+        assert stream_class.from_track(LiveKitRemoteVideoTrack()) is None
+        errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+        assert len(errors) == 4 and all("from_track" in e for e in errors), errors
+        with pytest.raises(TypeError):
+            stream_class.from_track("track")  # type: ignore[arg-type]
+
+
 def test_a_second_connect_starts_over(
     livekit_server: LocalServer, make_token, room_name: str, connect_peer
 ) -> None:

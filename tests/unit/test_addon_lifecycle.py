@@ -87,13 +87,36 @@ def test_a_dropped_video_source_stops_its_worker(poller: Any) -> None:
     assert workers() == before
 
 
-def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> None:
-    from godot_livekit import LiveKitRemoteAudioTrack
+def silent_stream(room: Any) -> Any:
+    """An addon LiveKitAudioStream that stays silent: from_participant of a participant with
+    no SDK side (from_track of a track without one answers null, as in the original)."""
+    from godot_livekit import LiveKitRemoteParticipant, LiveKitTrack
+
+    participant = room.script_instance._lk_registry.wrapper_for(LiveKitRemoteParticipant())
+    stream = new_object("LiveKitAudioStream")
+    assert stream.from_participant(gd_var(participant), LiveKitTrack.SOURCE_MICROPHONE) is not None
+    return stream
+
+
+def test_a_stream_from_a_track_with_nothing_behind_it_is_null(poller: Any) -> None:
+    from godot_livekit import LiveKitRemoteAudioTrack, LiveKitRemoteVideoTrack
 
     room = new_object("LiveKitRoom")
+    room.get_connection_state()
+    registry = room.script_instance._lk_registry
+    for name, core in (
+        ("LiveKitAudioStream", LiveKitRemoteAudioTrack()),
+        ("LiveKitVideoStream", LiveKitRemoteVideoTrack()),
+    ):
+        track = gd_var(registry.wrapper_for(core))
+        assert new_object(name).from_track(track) is None
+        assert new_object(name).from_track(None) is None  # reported, never raised into Godot
+
+
+def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> None:
+    room = new_object("LiveKitRoom")
     room.get_connection_state()  # the first call makes the core room
-    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
-    stream = new_object("LiveKitAudioStream").from_track(track)  # stays silent: no SDK track
+    stream = silent_stream(room)  # stays silent: no SDK track
     playback = gd_var(AudioStreamGenerator.new().instantiate_playback())
     gc.collect()  # py4godot's own wrapper of the return value lets go of its count
     stream.attach_playback(playback)
@@ -108,12 +131,9 @@ def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> N
 def test_a_stream_polls_a_new_playback_after_the_last_one_was_freed(poller: Any) -> None:
     """The poll adapter recognises a playback by the id it noted, never by calling into the
     playback it wrapped (a freed object: a crash under py4godot)."""
-    from godot_livekit import LiveKitRemoteAudioTrack
-
     room = new_object("LiveKitRoom")
     room.get_connection_state()
-    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
-    stream = new_object("LiveKitAudioStream").from_track(track)
+    stream = silent_stream(room)
     first = gd_var(AudioStreamGenerator.new().instantiate_playback())
     gc.collect()
     stream.poll(first)
@@ -128,12 +148,9 @@ def test_a_stream_polls_a_new_playback_after_the_last_one_was_freed(poller: Any)
 def test_a_playback_pushed_into_on_arrival_is_held_until_the_stream_lets_go(poller: Any) -> None:
     """With push on arrival the network thread pushes into the playback last given to
     ``poll``: the stream holds it (a new one replaces it) until switched off or closed."""
-    from godot_livekit import LiveKitRemoteAudioTrack
-
     room = new_object("LiveKitRoom")
     room.get_connection_state()  # the first call makes the core room
-    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
-    stream = new_object("LiveKitAudioStream").from_track(track)  # stays silent: no SDK track
+    stream = silent_stream(room)  # stays silent: no SDK track
     stream.set_push_on_arrival(True)
     assert stream.get_push_on_arrival()
     first = gd_var(AudioStreamGenerator.new().instantiate_playback())
@@ -162,12 +179,9 @@ def test_a_playback_pushed_into_on_arrival_is_held_until_the_stream_lets_go(poll
 def test_an_attached_playback_stays_held_when_poll_hands_over_another(poller: Any) -> None:
     """Attached playback and the one poll gives the network thread are held apart: handing
     over and switching the mode off release only the latter."""
-    from godot_livekit import LiveKitRemoteAudioTrack
-
     room = new_object("LiveKitRoom")
     room.get_connection_state()
-    track = gd_var(room.script_instance._lk_registry.wrapper_for(LiveKitRemoteAudioTrack()))
-    stream = new_object("LiveKitAudioStream").from_track(track)
+    stream = silent_stream(room)
     attached = gd_var(AudioStreamGenerator.new().instantiate_playback())
     polled = gd_var(AudioStreamGenerator.new().instantiate_playback())
     gc.collect()
