@@ -94,13 +94,20 @@ def precheck_connect(url: object, token: object) -> None:
         raise ValueError(f"invalid URL {url!r}: port 0")
     if not isinstance(token, str) or not token.strip():
         raise ValueError("invalid token: the access token is empty")
+    # Anything else about the token is the server's to judge, as in the original and the
+    # SDKs: this machine's clock may be wrong, and an unreachable server should still read
+    # "timed out". A rejected token is explained from its claims (describe_connect_error).
+
+
+def _explain_rejected_token(token: str) -> str | None:
+    """Why the server probably rejected ``token``, read from its unverified claims."""
     claims = _jwt_claims(token)
     if claims is None:
-        raise ValueError("invalid token: not a LiveKit access token (JWT)")
+        return "invalid token: not a LiveKit access token (JWT)"
     expires = claims.get("exp")
     if isinstance(expires, (int, float)) and expires < time.time():
-        age = int(time.time() - expires)
-        raise ValueError(f"token expired {age} s ago: mint a new access token")
+        return f"token expired {int(time.time() - expires)} s ago: mint a new access token"
+    return None
 
 
 def _jwt_claims(token: str) -> dict[str, object] | None:
@@ -122,7 +129,10 @@ def describe_connect_error(error: BaseException, url: str, token: str) -> str:
     text = raw.lower()
     host = urlsplit(url).netloc or url
     if "401" in text or "unauthorized" in text or "invalid token" in text or "jwt" in text:
-        if "expired" in text or "exp" in text.split():
+        explained = _explain_rejected_token(token)
+        if explained is not None:
+            reason = f"{explained}; the server rejected it"
+        elif "expired" in text or "exp" in text.split():
             reason = "token expired: mint a new access token"
         else:
             reason = "invalid token: the server rejected the access token (wrong key or secret?)"

@@ -70,11 +70,12 @@ def test_a_cancelled_connect_ends_disconnected_without_connection_failed(
 
 
 def test_a_connect_that_cannot_work_is_cancelled_like_any_other(make_token) -> None:
-    """A bad URL, token or option fails before any network use, but only on the next poll:
-    a disconnect before then cancels it (the original's "disconnect first, no failure")."""
+    """A bad URL, an empty token or a bad option fails before any network use, but only on
+    the next poll: a disconnect before then cancels it (the original's "disconnect first, no
+    failure")."""
     attempts = {
         "invalid URL": ("not a url", make_token("early"), {}),
-        "invalid token": ("ws://127.0.0.1:9", "invalid-token", {}),
+        "invalid token": ("ws://127.0.0.1:9", "", {}),
         "connect_timeout": ("ws://127.0.0.1:9", make_token("early"), {"connect_timeout": "soon"}),
     }
     for label, (url, token, options) in attempts.items():

@@ -285,8 +285,13 @@ def make_offline(label: str) -> tuple[Any, list[Any]]:
         "bare_track": LiveKitTrack,
         "local_publication": LiveKitLocalTrackPublication,
         "remote_publication": LiveKitRemoteTrackPublication,
-        "video_stream": lambda: LiveKitVideoStream.from_track(LiveKitRemoteVideoTrack()),
-        "audio_stream": lambda: LiveKitAudioStream.from_track(LiveKitRemoteAudioTrack()),
+        # streams of a participant with nothing live behind it (from_track answers None)
+        "video_stream": lambda: LiveKitVideoStream.from_participant(
+            LiveKitRemoteParticipant(), LiveKitTrack.SOURCE_CAMERA
+        ),
+        "audio_stream": lambda: LiveKitAudioStream.from_participant(
+            LiveKitRemoteParticipant(), LiveKitTrack.SOURCE_MICROPHONE
+        ),
         "screen_capture": LiveKitScreenCapture.create,
         "stale_frame_cryptor": LiveKitFrameCryptor,
         "e2ee_options": LiveKitE2eeOptions,

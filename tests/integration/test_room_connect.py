@@ -192,7 +192,7 @@ def test_connection_failures_have_distinct_reasons(
     assert reasons["unreachable"].startswith("server unreachable")
     assert reasons["invalid token"].startswith("invalid token")
     assert "rejected" in reasons["invalid token"]
-    assert reasons["garbage token"].startswith("invalid token")
+    assert reasons["garbage token"].startswith("invalid token: not a LiveKit access token")
     assert reasons["expired token"].startswith("token expired")
     assert len({r.split(":")[0] for r in reasons.values()}) == 4  # url/unreachable/invalid/expired
 
@@ -202,6 +202,15 @@ def test_connect_timeout_reports_timeout(silent_server: SilentServer, make_token
     error, elapsed = _failure(peer, silent_server.url, make_token("slow"), timeout=1.5)
     assert error.startswith("timed out"), error
     assert 1.4 <= elapsed < 3.0
+
+
+def test_a_token_is_the_servers_to_judge(silent_server: SilentServer) -> None:
+    """As the original and the SDKs: a token that is not a JWT (or expired by this machine's
+    clock, which may be wrong) still goes to the server; one that never answers times out."""
+    peer = Peer("unjudged")
+    error, elapsed = _failure(peer, silent_server.url, "invalid-token", timeout=1.0)
+    assert error.startswith("timed out"), error
+    assert elapsed >= 0.9
 
 
 def test_disconnect_during_connect_returns_at_once(silent_server: SilentServer, make_token) -> None:
