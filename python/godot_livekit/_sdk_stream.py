@@ -37,14 +37,16 @@ def live_sdk_track(track: object, kind: int, where: str) -> Any:
     error logged (the original's ``from_track`` answers null for a null or unbound track). A
     value that is not a track at all is a TypeError, as GDScript's typed argument refuses it."""
     if track is None:
-        logger.error("%s: track is null", where)
+        logger.error("%s: invalid track (null)", where)
         return None
     if not isinstance(track, LiveKitTrack):
         raise TypeError(f"{where}: track must be a LiveKitTrack, got {type(track).__name__}")
     sdk = links.sdk_of(track)
     if sdk is None or track.get_kind() != kind:
         wanted = "audio" if kind == LiveKitTrack.KIND_AUDIO else "video"
-        logger.error("%s: not a live %s track (unbound, stale or another kind)", where, wanted)
+        logger.error(
+            "%s: invalid track: not a live %s track (unbound, stale or another kind)", where, wanted
+        )
         return None
     return sdk
 

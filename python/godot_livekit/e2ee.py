@@ -34,10 +34,10 @@ logger = logging.getLogger(__name__)
 
 KEY_RING_SIZE = sdk_e2ee.DEFAULT_KEY_RING_SIZE
 NO_E2EE_SESSION = (
-    "the room is not connected with E2EE, nothing done "
+    "not bound to a room connected with E2EE, nothing done "
     "(give the first key in LiveKitE2eeOptions before connecting)"
 )
-STALE_CRYPTOR = "its track or session is gone, nothing done"
+STALE_CRYPTOR = "not bound: its track or session is gone, nothing done"
 """Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 
 _INT32_MAX = 2**31 - 1
@@ -262,8 +262,7 @@ class LiveKitKeyProvider:
         provider = _sdk_key_provider(self._context)
         if provider is None:
             # a key set now would be lost without a word: say so (reads answer defaults)
-            level = logging.DEBUG if what.startswith("get_") else logging.WARNING
-            logger.log(level, "%s: %s", what, NO_E2EE_SESSION)
+            logger.warning("%s: %s", what, NO_E2EE_SESSION)
         return provider
 
     def set_shared_key(self, key: bytes, key_index: int = 0) -> None:
