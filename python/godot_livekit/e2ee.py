@@ -33,12 +33,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KEY_RING_SIZE = sdk_e2ee.DEFAULT_KEY_RING_SIZE
+"""Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 NO_E2EE_SESSION = (
     "not bound to a room connected with E2EE, nothing done "
     "(give the first key in LiveKitE2eeOptions before connecting)"
 )
 STALE_CRYPTOR = "not bound: its track or session is gone, nothing done"
-"""Key indices are 0 .. KEY_RING_SIZE - 1 (the SDK's default key ring)."""
 
 _INT32_MAX = 2**31 - 1
 
