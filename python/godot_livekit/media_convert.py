@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 MAX_CHANNELS = 8
 MAX_IMAGE_SIDE = 16384
+RGBA = rtc.VideoBufferType.RGBA
+I420 = rtc.VideoBufferType.I420
+"""The SDK's buffer types, looked up once (each protobuf enum lookup costs about 2 us)."""
 INT16_SCALE = 32767.0
 _INT16_TO_FLOAT = np.float32(1.0 / 32768.0)
 
@@ -520,6 +523,9 @@ class AudioJitterBuffer:
 
 
 def _check_size(width: int, height: int) -> None:
+    if type(width) is int and type(height) is int:  # the per-frame fast path
+        if 0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE:
+            return
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int | np.integer) or not 0 < value <= MAX_IMAGE_SIDE:
             raise ValueError(f"{name} must be in 1..{MAX_IMAGE_SIDE}, got {value!r}")
@@ -619,7 +625,7 @@ def video_frame_from_rgba(rgba: np.ndarray) -> rtc.VideoFrame:
     height, width = int(rgba.shape[0]), int(rgba.shape[1])
     _check_size(width, height)
     flat = np.ascontiguousarray(rgba).reshape(-1)
-    return rtc.VideoFrame(width, height, rtc.VideoBufferType.RGBA, _ffi_buffer(flat))
+    return rtc.VideoFrame(width, height, RGBA, _ffi_buffer(flat))
 
 
 def rgba_from_video_frame(frame: rtc.VideoFrame) -> np.ndarray:
@@ -628,8 +634,8 @@ def rgba_from_video_frame(frame: rtc.VideoFrame) -> np.ndarray:
     Non-RGBA frames (I420 from a remote track, BGRA, ...) are converted by the SDK's native
     ``frame.convert``; the result views that converted frame's buffer.
     """
-    if frame.type != rtc.VideoBufferType.RGBA:
-        frame = frame.convert(rtc.VideoBufferType.RGBA)
+    if frame.type != RGBA:
+        frame = frame.convert(RGBA)
     width, height = frame.width, frame.height
     _check_size(width, height)
     flat = np.frombuffer(frame.data, dtype=np.uint8)
@@ -651,7 +657,7 @@ def i420_planes(frame: rtc.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarr
     The SDK's video streams hand out tightly packed planes (``normalize_stride``), one after
     the other: Y, then U, then V.
     """
-    if frame.type != rtc.VideoBufferType.I420:
+    if frame.type != I420:
         raise ValueError(f"expected an I420 frame, got {rtc.VideoBufferType.Name(frame.type)}")
     width, height = frame.width, frame.height
     _check_size(width, height)

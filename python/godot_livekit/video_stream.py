@@ -26,7 +26,7 @@ from livekit import rtc
 
 from . import _runtime, links, poller
 from ._sdk_stream import CLOSE_TIMEOUT, SdkStreamOwner, followed_source, live_sdk_track
-from .media_convert import i420_planes
+from .media_convert import I420, RGBA, i420_planes
 from .participant import LiveKitParticipant
 from .signals import notify_activity, signal
 from .track import LiveKitTrack
@@ -266,9 +266,7 @@ def receive_video_frame(stream: LiveKitVideoStream, frame: rtc.VideoFrame) -> No
 
 
 def _buffer_type(mode: int) -> Any:
-    if mode == LiveKitVideoStream.MODE_I420:
-        return rtc.VideoBufferType.I420
-    return rtc.VideoBufferType.RGBA
+    return I420 if mode == LiveKitVideoStream.MODE_I420 else RGBA
 
 
 async def _close_reader(stream: rtc.VideoStream | None, task: asyncio.Task[None] | None) -> None:
