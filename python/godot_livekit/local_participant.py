@@ -255,6 +255,7 @@ class LiveKitLocalParticipant(LiveKitParticipant):
         require_str(method, "unregister_rpc_method", "method")
         context = self._context
         if context is None:
+            logger.warning("unregister_rpc_method: the participant is not bound to a room")
             return
         sdk = links.sdk_of(self)
         context.rpc.unregister(method, sdk if isinstance(sdk, rtc.LocalParticipant) else None)

@@ -73,7 +73,10 @@ class LiveKitTrack(links.Linked):
         frame poller (or a manual ``poll_stats()``)."""
         sdk = self._sdk()
         if sdk is None:
-            logger.warning("request_stats: the track is gone (stale); no stats will arrive")
+            logger.warning(
+                "request_stats: the track is not bound (never bound, or stale); "
+                "no stats will arrive"
+            )
             return
         poller.register(self)
         queue = self._stats_events

@@ -6,13 +6,14 @@ server API (livekit-api) for server-side changes.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
 from livekit import api
 from peers import wait_for_event, wait_until
 
-from godot_livekit import LiveKitError, LiveKitRoom, testing
+from godot_livekit import LiveKitError, LiveKitLocalParticipant, LiveKitRoom, LiveKitTrack, testing
 from godot_livekit.local_participant import MAX_DATA_BYTES
 from godot_livekit.tools.devserver import LocalServer
 
@@ -191,3 +192,15 @@ def test_everything_goes_stale_after_room_disconnect(connect_peer) -> None:
     local.perform_rpc("bob", "m", "p", 1.0)  # reported as a signal, never raised
     wait_for_event(alice, "rpc_error")
     assert alice.args_of("rpc_error")[0] == ("m", "not connected to a room")
+
+
+def test_an_unbound_participant_or_track_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    """What GDScript's ``.new()`` makes has nothing behind it: the calls that cannot reach
+    anything warn "not bound", as the original does, instead of doing nothing silently."""
+    caplog.set_level(logging.WARNING)
+    LiveKitLocalParticipant().unregister_rpc_method("m")
+    LiveKitTrack().request_stats()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 2, warned
+    assert warned[0].startswith("unregister_rpc_method") and "not bound" in warned[0]
+    assert warned[1].startswith("request_stats") and "not bound" in warned[1]
