@@ -557,7 +557,7 @@ def test_frame_rate_setting(captures: Any) -> None:
     [
         (None, "Dictionary from LiveKitScreenCapture.get_monitors"),
         ([0, 0, 640, 480], "Dictionary from LiveKitScreenCapture.get_monitors"),
-        ({}, "'id' must be an int"),
+        ({}, "missing 'id' key"),
         ({"id": 7}, "no monitor with id 7"),
         ({"x": 0, "y": 0, "width": 0, "height": 480}, "'width' must be > 0"),
         ({"x": 0, "y": 0, "width": 640.5, "height": 480}, "'width' must be an int"),
@@ -575,7 +575,7 @@ def test_create_for_monitor_rejects_bad_dictionaries(monitor: Any, message: str)
     [
         (None, "Dictionary from LiveKitScreenCapture.get_windows"),
         (12, "Dictionary from LiveKitScreenCapture.get_windows"),
-        ({}, "'id' must be an int"),
+        ({}, "missing 'id' key"),
         ({"id": 0}, "'id' must be > 0"),
         ({"id": "0x400001"}, "'id' must be an int"),
         ({"id": 5, "x": 0, "y": 0, "width": 1.5, "height": 1}, "'width' must be an int"),

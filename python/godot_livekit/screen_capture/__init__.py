@@ -45,6 +45,9 @@ __all__ = ["LiveKitScreenCapture"]
 
 
 def _int_field(data: Mapping[str, Any], key: str, where: str, *, positive: bool = False) -> int:
+    if key not in data:
+        source = "get_windows()" if where == "create_for_window" else "get_monitors()"
+        raise ValueError(f"{where}: missing {key!r} key (pass a dictionary from {source})")
     value = data.get(key)
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # GDScript numbers that went through JSON or math arrive as floats
