@@ -7,9 +7,9 @@ livekit-client's own build, all inside the test namespace. Set up by
 these tests); the default ``python build.py test`` leaves this folder out.
 
 The browser page (page/peer.js) publishes a colour-quadrant canvas and a 660 Hz tone, sends
-data, a text stream, attributes and RPCs to "godot"; a second page only watches it. Our side
-("godot", a Peer of the core) publishes the same quadrant pattern and a 440 Hz tone, and
-answers and sends the same kinds of things back.
+data, text streams, a file, attributes and RPCs to "godot"; a second page only watches it.
+Our side ("godot", a Peer of the core) publishes the same quadrant pattern and a 440 Hz tone,
+and answers and sends the same kinds of things back.
 """
 
 from __future__ import annotations
@@ -145,6 +145,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
 ) -> None:
     godot = Peer("godot")
     godot.room.register_text_stream_handler("chat")
+    godot.room.register_text_stream_handler("chat-long")
+    godot.room.register_byte_stream_handler("files")
     options: dict[str, Any] = {}
     extra: dict[str, str] = {}
     if encrypted:
@@ -225,7 +227,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             js.get("error")
             or (
                 godot.args_of("rpc_response_received")
-                and godot.args_of("text_stream_received")
+                and len(godot.args_of("text_stream_received")) >= 2
+                and godot.args_of("byte_stream_received")
                 and godot.args_of("participant_attributes_changed")
                 and frame_count >= 30
                 and heard_total >= 48000
@@ -286,11 +289,21 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
         assert not js.get("encryption", {}).get("godot"), context
         assert ("js", True) not in encryption_events, encryption_events
 
-    # browser -> us: data, a text stream (attributes and non-ASCII intact), attributes, RPC
+    # browser -> us: data, text streams and a file (attributes, non-ASCII intact), RPC
     assert data_events == [(b"hello-from-js", "js", LiveKitRoom.DATA_KIND_RELIABLE, "js-topic")]
-    info, text = godot.args_of("text_stream_received")[0]
+    texts = {info["topic"]: (info, text) for info, text in godot.args_of("text_stream_received")}
+    info, text = texts["chat"]
     assert text == "text-from-js ünïcode ✓"
     assert info["topic"] == "chat" and info["attributes"] == {"kind": "greeting"}, info
+    # ... a text written in five parts (each of several chunks), whole and in order
+    info, text = texts["chat-long"]
+    assert text == "".join(f"part-{i}:" + "ü" * 3000 for i in range(5)), len(text)
+    assert info["attributes"] == {"parts": "5"} and info["sender_identity"] == "js", info
+    # ... and a file of several chunks, byte for byte, with its name and type
+    [(info, data)] = godot.args_of("byte_stream_received")
+    assert bytes(data) == (np.arange(40000) * 7 % 251).astype(np.uint8).tobytes()
+    assert info["topic"] == "files" and info["name"] == "js-file.bin", info
+    assert info["mime_type"] == "application/octet-stream" and info["sender_identity"] == "js"
     assert [changed for who, changed in attribute_events if who == "js"] == [{"role": "browser"}]
     assert js["rpc"] == "echo:ping-js:js", context
     assert js["rpcUnknown"] == "error 1400", context  # UNSUPPORTED_METHOD, as the SDKs say

@@ -1,6 +1,6 @@
 // A browser participant for tests/browser: livekit-client in headless Chromium.
 //   ?url=&token=            publish a colour-quadrant canvas and a 660 Hz tone, then send
-//                           data, a text stream, attributes and RPCs to "godot"; it
+//                           data, text streams, a file, attributes and RPCs to "godot"; it
 //                           mutes its microphone when "godot" mutes one
 //   ?url=&token=&viewer=1   only watch the publishing browser peer "js"
 //   ...&e2ee=<key>          with end-to-end encryption, this shared key
@@ -149,6 +149,14 @@ async function main() {
   const local = room.localParticipant;
   await local.publishData(new TextEncoder().encode("hello-from-js"), { reliable: true, topic: "js-topic" });
   await local.sendText("text-from-js ünïcode ✓", { topic: "chat", attributes: { kind: "greeting" } });
+  // a file of several chunks (sendFile), and a text written in parts (streamText)
+  const fileBytes = new Uint8Array(40000);
+  for (let i = 0; i < fileBytes.length; i++) fileBytes[i] = (i * 7) % 251;
+  const file = new File([fileBytes], "js-file.bin", { type: "application/octet-stream" });
+  await local.sendFile(file, { topic: "files" });
+  const writer = await local.streamText({ topic: "chat-long", attributes: { parts: "5" } });
+  for (let i = 0; i < 5; i++) await writer.write(`part-${i}:` + "ü".repeat(3000));
+  await writer.close();
   await local.setAttributes({ role: "browser" });
   try {
     results.rpc = await local.performRpc({ destinationIdentity: "godot", method: "echo", payload: "ping-js" });
