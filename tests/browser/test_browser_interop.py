@@ -159,11 +159,15 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     wait_until([godot], lambda: "connected" in godot.names(), what="godot connected")
     local = godot.local
     local.register_rpc_method("echo")
-    local.rpc_method_invoked.connect(
-        lambda _m, request_id, caller, payload, _t: local.respond_to_rpc(
-            request_id, f"echo:{payload}:{caller}"
-        )
-    )
+    local.register_rpc_method("fail")
+
+    def answer(method: str, request_id: str, caller: str, payload: str, _timeout: float) -> None:
+        if method == "fail":  # an application error, with our own code
+            local.respond_to_rpc_error(request_id, 42, "no such item")
+        else:
+            local.respond_to_rpc(request_id, f"echo:{payload}:{caller}")
+
+    local.rpc_method_invoked.connect(answer)
     camera = LiveKitVideoSource.create(320, 180)
     local.publish_track(LiveKitLocalVideoTrack.create("godot-cam", camera), {"simulcast": False})
     microphone = LiveKitAudioSource.create(48000, 1, 100)
@@ -212,6 +216,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             local.send_bytes(bytes(range(256)) * 40, "bytes-back", {"name": "blob.bin"})
             local.set_attributes({"score": 7})
             local.perform_rpc("js", "js-echo", "ping-godot", 10.0)
+            local.perform_rpc("js", "js-fail", "x", 10.0)
         if sent_back and tone_before_mute is None and heard_total >= 48000:
             # both have heard a second of tone: we mute, and the page answers with a mute
             tone_before_mute = dominant_frequency(last_second, 48000)
@@ -227,6 +232,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             js.get("error")
             or (
                 godot.args_of("rpc_response_received")
+                and godot.args_of("rpc_error")
                 and len(godot.args_of("text_stream_received")) >= 2
                 and godot.args_of("byte_stream_received")
                 and godot.args_of("participant_attributes_changed")
@@ -237,6 +243,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
                 )
                 and any(who.get_identity() == "js" for who, _ in godot.args_of("track_muted"))
                 and js.get("rpcUnknown")
+                and js.get("rpcFail")
                 and js.get("video")
                 and (js.get("audio") or {}).get("db", -200) > -60
                 and watcher.get("video")
@@ -307,6 +314,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     assert [changed for who, changed in attribute_events if who == "js"] == [{"role": "browser"}]
     assert js["rpc"] == "echo:ping-js:js", context
     assert js["rpcUnknown"] == "error 1400", context  # UNSUPPORTED_METHOD, as the SDKs say
+    assert js["rpcFail"] == "error 42 no such item", context  # our handler's own error
 
     # us -> browser
     assert js["data"] == {"text": "hello-from-godot", "from": "godot", "topic": "godot-topic"}
@@ -323,6 +331,7 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     }
     assert js["attributes"] == {"changed": {"score": "7"}, "from": "godot"}
     assert godot.args_of("rpc_response_received")[0] == ("js-echo", "js:ping-godot:godot")
+    assert godot.args_of("rpc_error") == [("js-fail", "js says no (code 43)")]
 
     # muting a published microphone: each side sees the other's (our room reports its own
     # track too, as the SDK does)

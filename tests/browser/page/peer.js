@@ -91,6 +91,9 @@ async function main() {
     results.bytes = { length, sum, name: reader.info.name, from: info.identity };
   });
   room.registerRpcMethod("js-echo", async (data) => `js:${data.payload}:${data.callerIdentity}`);
+  room.registerRpcMethod("js-fail", async () => {
+    throw new LivekitClient.RpcError(43, "js says no");
+  });
   room.on(RoomEvent.ParticipantAttributesChanged, (changed, participant) => {
     if (participant.identity !== room.localParticipant.identity) {
       results.attributes = { changed, from: participant.identity };
@@ -162,6 +165,11 @@ async function main() {
     results.rpc = await local.performRpc({ destinationIdentity: "godot", method: "echo", payload: "ping-js" });
   } catch (error) {
     results.rpc = `error ${error.code} ${error.message}`;
+  }
+  try {
+    results.rpcFail = await local.performRpc({ destinationIdentity: "godot", method: "fail", payload: "x" });
+  } catch (error) {
+    results.rpcFail = `error ${error.code} ${error.message}`;
   }
   try {
     await local.performRpc({ destinationIdentity: "godot", method: "not-registered", payload: "x" });
