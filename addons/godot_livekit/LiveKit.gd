@@ -44,6 +44,10 @@ const STATE_DISCONNECTED: int = 0
 const STATE_CONNECTED: int = 1
 const STATE_RECONNECTING: int = 2
 
+# LiveKitRoom.data_received(data, participant, kind, topic): kind
+const DATA_KIND_LOSSY: int = 0
+const DATA_KIND_RELIABLE: int = 1
+
 # LiveKitParticipant.ParticipantKind (reference names KIND_*)
 const PARTICIPANT_KIND_STANDARD: int = 0
 const PARTICIPANT_KIND_INGRESS: int = 1

@@ -92,6 +92,8 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
     local_track_published = signal([_PUBLICATION, _TRACK])
     local_track_unpublished = signal([_PUBLICATION])
     data_received = signal(_DATA_RECEIVED)
+    DATA_KIND_LOSSY = 0  # data_received's kind
+    DATA_KIND_RELIABLE = 1
     e2ee_state_changed = signal([_PARTICIPANT, SignalArg("state", int)])
     participant_encryption_status_changed = signal(_ENCRYPTION_STATUS)
     # -- large rooms (issue 12): data streams and data tracks

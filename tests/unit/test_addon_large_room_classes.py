@@ -109,6 +109,8 @@ CORE_OF = {
 }
 # LiveKit.gd constant -> (core class, its constant)
 LIVEKIT_GD_CONSTANTS = {
+    "DATA_KIND_LOSSY": (godot_livekit.LiveKitRoom, "DATA_KIND_LOSSY"),
+    "DATA_KIND_RELIABLE": (godot_livekit.LiveKitRoom, "DATA_KIND_RELIABLE"),
     "STREAM_WHOLE": (godot_livekit.LiveKitRoom, "STREAM_WHOLE"),
     "STREAM_CHUNKS": (godot_livekit.LiveKitRoom, "STREAM_CHUNKS"),
     "DATA_TRACK_MODE_LATEST": (godot_livekit.LiveKitDataTrackSubscription, "MODE_LATEST"),
