@@ -40,6 +40,7 @@ from peers import Peer, wait_until
 from godot_livekit import (
     LiveKitAudioSource,
     LiveKitAudioStream,
+    LiveKitDataTrackSubscription,
     LiveKitE2eeOptions,
     LiveKitLocalAudioTrack,
     LiveKitLocalVideoTrack,
@@ -185,14 +186,32 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     streams: dict[str, Any] = {}
     sent_back = False
     tone_before_mute: float | None = None
+    data_track: Any = None  # ours, once the browser has sent everything
+    frames_pushed, last_push = 0, 0.0
+    subscriptions: list[Any] = []  # to the browser's data track
+    js_frames: list[tuple[bytes, int]] = []
 
     def keep_frame() -> None:
         nonlocal newest_frame, frame_count
         newest_frame = streams["video"].get_texture().copy()
         frame_count += 1
 
+    def pump_data_tracks() -> None:
+        nonlocal frames_pushed, last_push
+        for (remote,) in godot.args_of("data_track_published"):
+            if subscriptions or remote.get_name() != "js-positions":
+                continue
+            subscription = remote.subscribe(LiveKitDataTrackSubscription.MODE_ORDERED, 64)
+            subscription.frame_received.connect(lambda p, t: js_frames.append((bytes(p), t)))
+            subscriptions.append(subscription)
+        if data_track is not None and data_track.is_published():
+            if time.monotonic() - last_push >= 0.05:  # 20 frames a second, as the browser
+                frames_pushed += 1
+                data_track.push(f"godot-frame-{frames_pushed}".encode(), frames_pushed)
+                last_push = time.monotonic()
+
     def pump_media() -> None:
-        nonlocal sent_back, last_second, heard_total, tone_before_mute
+        nonlocal sent_back, last_second, heard_total, tone_before_mute, data_track
         js = godot.room.get_remote_participants().get("js")
         for publication in js.get_track_publications().values() if js else ():
             track = publication.get_track()
@@ -217,10 +236,12 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             local.set_attributes({"score": 7})
             local.perform_rpc("js", "js-echo", "ping-godot", 10.0)
             local.perform_rpc("js", "js-fail", "x", 10.0)
+            data_track = local.publish_data_track("godot-positions")
         if sent_back and tone_before_mute is None and heard_total >= 48000:
             # both have heard a second of tone: we mute, and the page answers with a mute
             tone_before_mute = dominant_frequency(last_second, 48000)
             microphone_track.mute()
+        pump_data_tracks()
 
     class Media:
         def _auto_pump(self) -> None:
@@ -244,6 +265,8 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
                 and any(who.get_identity() == "js" for who, _ in godot.args_of("track_muted"))
                 and js.get("rpcUnknown")
                 and js.get("rpcFail")
+                and len(js_frames) >= 5
+                and (js.get("dataTrack") or {}).get("count", 0) >= 5
                 and js.get("video")
                 and (js.get("audio") or {}).get("db", -200) > -60
                 and watcher.get("video")
@@ -282,8 +305,10 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
             ]
         finally:
             browser.close()
-            for stream in streams.values():
+            for stream in [*streams.values(), *subscriptions]:
                 stream.close()
+            if data_track is not None:
+                data_track.close()
             godot.room.disconnect_from_room()
             godot.room.poll_events()
             assert godot.room.wait_idle(10.0), "godot: background work still running"
@@ -337,6 +362,15 @@ def test_livekit_client_in_a_browser_and_our_core_exchange_everything(
     # track too, as the SDK does)
     assert sorted(muted_by) == ["godot", "js"]
     assert js["muted"] == {"kind": "audio", "from": "godot"}, context
+
+    # data tracks both ways: numbered frames, each stamped with its number, in order
+    assert all(payload == b"js-frame-%d" % stamp for payload, stamp in js_frames), js_frames[:5]
+    stamps = [stamp for _, stamp in js_frames]
+    assert stamps == sorted(set(stamps)), stamps
+    seen = js["dataTrack"]
+    assert seen["name"] == "godot-positions" and seen["count"] >= 5, context
+    assert seen["text"] == f"godot-frame-{seen['timestamp']}", context
+    assert "dataTrackPushError" not in js, context
 
     # media: the browser sees our pattern and hears our tone
     assert js["video"]["size"] == [320, 180], context

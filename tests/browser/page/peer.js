@@ -1,6 +1,7 @@
 // A browser participant for tests/browser: livekit-client in headless Chromium.
 //   ?url=&token=            publish a colour-quadrant canvas and a 660 Hz tone, then send
-//                           data, text streams, a file, attributes and RPCs to "godot"; it
+//                           data, text streams, a file, attributes, RPCs and a data
+//                           track's frames to "godot" (and reads godot's data track); it
 //                           mutes its microphone when "godot" mutes one
 //   ?url=&token=&viewer=1   only watch the publishing browser peer "js"
 //   ...&e2ee=<key>          with end-to-end encryption, this shared key
@@ -105,6 +106,23 @@ async function main() {
       if (window.microphone) window.microphone.mute(); // answer a mute with a mute
     }
   });
+  // data tracks: read "godot"'s, newest frame and how many arrived
+  room.on(RoomEvent.DataTrackPublished, async (track) => {
+    if (viewer || track.publisherIdentity !== "godot") return;
+    const reader = track.subscribe().getReader();
+    let count = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      count += 1;
+      results.dataTrack = {
+        name: track.info.name,
+        count,
+        text: new TextDecoder().decode(value.payload),
+        timestamp: value.userTimestamp === undefined ? null : Number(value.userTimestamp),
+      };
+    }
+  });
   room.on(RoomEvent.TrackSubscribed, (track, _publication, participant) => {
     results.events.push(`subscribed ${track.kind} ${participant.identity}`);
     if (viewer && participant.identity !== "js") return;
@@ -178,6 +196,19 @@ async function main() {
     results.rpcUnknown = `error ${error.code}`;
   }
   results.sent = true;
+
+  // a data track of our own: a numbered frame 20 times a second, stamped with its number
+  const positions = await local.publishDataTrack({ name: "js-positions" });
+  let frame = 0;
+  setInterval(() => {
+    frame += 1;
+    const payload = new TextEncoder().encode(`js-frame-${frame}`);
+    try {
+      positions.tryPush({ payload, userTimestamp: BigInt(frame) });
+    } catch (error) {
+      results.dataTrackPushError = String(error);
+    }
+  }, 50);
 }
 
 main().catch((error) => {
