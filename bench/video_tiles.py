@@ -2,7 +2,10 @@
 
 alice publishes a moving test pattern at 30 fps (VP8, no simulcast). A viewer room made through
 the addon's Godot classes (on the faithful py4godot stand-in, tests/py4godot_standin) is
-subscribed; four streams read the same track at once, in the same 60 fps loop:
+subscribed; six streams read the same track at once, in the same 60 fps loop:
+- raw RGBA and raw I420: what a developer writes on raw ``livekit.rtc``: an
+  ``rtc.VideoStream`` of that format read on an asyncio loop thread that keeps the newest
+  frame under a lock; the main thread takes it and makes numpy views of its pixels/planes;
 - core RGBA and core I420: ``LiveKitVideoStream.poll()`` of the engine-free core (hands over
   the SDK's buffer as numpy views: no pixel work);
 - addon RGBA and addon I420: the addon's LiveKitVideoStream, timed as the LiveKitPoller runs it
@@ -17,16 +20,25 @@ the same run.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from livekit import rtc
 
-from godot_livekit import LiveKitLocalVideoTrack, LiveKitVideoSource, LiveKitVideoStream
-from godot_livekit.media_convert import chroma_size
+from godot_livekit import (
+    LiveKitLocalVideoTrack,
+    LiveKitVideoSource,
+    LiveKitVideoStream,
+    _runtime,
+    links,
+)
+from godot_livekit.media_convert import I420, RGBA, chroma_size, i420_planes
 
 from .live import BenchError, LiveSession
 from .receive_video import MovingPattern
@@ -39,7 +51,7 @@ LOOP_FPS = 60
 SEND_EVERY = 2  # 30 fps
 BYTES_TARGET = 0.4
 COST_TARGET = 1.0
-PATHS = ("core RGBA", "core I420", "addon RGBA", "addon I420")
+PATHS = ("raw RGBA", "raw I420", "core RGBA", "core I420", "addon RGBA", "addon I420")
 
 
 def addon_env() -> Any:
@@ -121,6 +133,56 @@ def breakdown(width: int, height: int, quick: bool) -> Breakdown:
         tiles.clear()
 
 
+class RawStream:
+    """The raw ``livekit.rtc`` baseline: an SDK video stream in ``buffer_type`` read on an
+    asyncio loop (the core's runtime loop, as a developer's own loop thread would be), the
+    newest frame kept under a lock; ``poll()`` takes it on the main thread and makes numpy
+    views of it, the core stream's work without its bookkeeping and signal."""
+
+    def __init__(self, sdk_track: rtc.Track, buffer_type: Any) -> None:
+        self.lock = threading.Lock()
+        self.newest: rtc.VideoFrame | None = None
+        self.frame: rtc.VideoFrame | None = None
+        self.views: Any = None
+        self.buffer_type = buffer_type
+        self.stream: rtc.VideoStream | None = None
+        self.reader = _runtime.submit(self._read(sdk_track))
+
+    async def _read(self, sdk_track: rtc.Track) -> None:
+        # made on the loop that reads it (the SDK stream starts its task on that loop)
+        self.stream = rtc.VideoStream.from_track(
+            track=sdk_track, format=self.buffer_type, capacity=1
+        )
+        async for event in self.stream:
+            with self.lock:
+                self.newest = event.frame
+
+    def poll(self) -> bool:
+        with self.lock:
+            frame, self.newest = self.newest, None
+        if frame is None:
+            return False
+        self.frame = frame
+        if self.buffer_type == I420:
+            self.views = i420_planes(frame)
+        else:
+            flat = np.frombuffer(frame.data, dtype=np.uint8)
+            self.views = flat.reshape(frame.height, frame.width, 4)
+        return True
+
+    def get_frame_size(self) -> tuple[int, int]:
+        return (self.frame.width, self.frame.height) if self.frame is not None else (0, 0)
+
+    def close(self) -> None:
+        async def stop() -> None:
+            if self.stream is not None:
+                await self.stream.aclose()
+
+        with contextlib.suppress(Exception):  # a bench: the stream is gone either way
+            _runtime.submit(stop()).result(5.0)
+        self.reader.cancel()
+
+
 class Viewer:
     """A room and four streams of alice's track: two core ones, two addon ones."""
 
@@ -148,6 +210,9 @@ class Viewer:
 
     def open(self, track: Any) -> None:
         core_track = self.core_of(track.script_instance, "track")
+        sdk_track = links.sdk_of(core_track)
+        self.streams["raw RGBA"] = RawStream(sdk_track, RGBA)
+        self.streams["raw I420"] = RawStream(sdk_track, I420)
         for mode, name in ((0, "RGBA"), (1, "I420")):
             core = LiveKitVideoStream.from_track(core_track)
             core.set_auto_poll(False)
@@ -267,6 +332,11 @@ def run(session: LiveSession, quick: bool) -> list[TileResult]:
         viewer.frame()
 
 
+def _poll_ratio(result: TileResult, mode: str) -> str:
+    raw = result.paths[f"raw {mode}"].stats.median_ns
+    return ratio(result.paths[f"core {mode}"].stats.median_ns, raw) if raw else "n/a"
+
+
 def report(results: list[TileResult]) -> str:
     rows = []
     verdicts = []
@@ -300,7 +370,8 @@ def report(results: list[TileResult]) -> str:
             f"{COST_TARGET}: {'met' if cost_ratio <= COST_TARGET else 'MISSED'}; "
             f"{i420.stats.median_ns / paced:.2f}x the paced memcpy); memcpy "
             f"{fmt_us(hot)} hot, {fmt_us(paced)} paced; I420 planes "
-            f"{r.width}x{r.height} + 2 x {cw}x{ch}."
+            f"{r.width}x{r.height} + 2 x {cw}x{ch}. The core's poll against raw livekit.rtc's: "
+            f"RGBA {_poll_ratio(r, 'RGBA')}, I420 {_poll_ratio(r, 'I420')}."
         )
     parts_rows = []
     for r in results:
@@ -350,7 +421,7 @@ def report(results: list[TileResult]) -> str:
             "the upload is ImageTexture.update, the engine's copy to the GPU; 'ours' is the rest "
             "(our copies into the PackedByteArrays, set_data, the calls):",
             table(parts_headers, parts_rows, left=(0, 1)),
-            "  medians of the polls that returned a full-size frame; all four streams read the "
+            "  medians of the polls that returned a full-size frame; all six streams read the "
             "same track in the same loop. /memcpy and /paced: ratios to one np.copyto of the "
             "RGBA frame, back to back and once per 60 fps tick. Addon costs include the "
             "stand-in's modelled texture upload (one more copy of the same bytes). Off the main "
