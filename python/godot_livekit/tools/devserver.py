@@ -523,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.nodes > 1 and args.log_file is not None:
         parser.error("--log-file names one server's log; use --log-dir with --nodes > 1")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Ctrl+C stops it even when started from a shell that ignores SIGINT for its background
+    # jobs (a child inherits that, and Python then leaves SIGINT ignored)
+    signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     if args.nodes > 1:
         from .cluster import serve_cluster
