@@ -35,13 +35,29 @@ def redact(text: str, *secrets: str | bytes | None) -> str:
 
 _REDACTED_LOGGERS = ("livekit", "godot_livekit")
 _redaction_installed = False
+HARMLESS_SDK_LINES = (
+    # a publish or unpublish negotiation still running when the room disconnects
+    ("failed to negotiate the publisher", "wrong state: closed"),
+    # the SDK releasing a handle its own server already dropped
+    ("Attempted to drop unknown FFI handle",),
+)
+"""SDK log lines (all the parts in one line) that report nothing wrong for the game: they
+are logged at DEBUG, so no handler at WARNING (the addon's push_error/push_warning router)
+shows a red error after a normal disconnect."""
+
+
+def _harmless(record: logging.LogRecord, message: str) -> bool:
+    if record.name != "livekit" or record.levelno < logging.WARNING:
+        return False
+    return any(all(part in message for part in parts) for parts in HARMLESS_SDK_LINES)
 
 
 def install_log_redaction() -> None:
     """Scrub tokens from every log record of the SDK and of this package.
 
     The SDK's native layer logs a rejected token in full; the record factory rewrites
-    such messages before any handler sees them. Idempotent.
+    such messages before any handler sees them, and lowers the SDK's harmless lines
+    (``HARMLESS_SDK_LINES``) to DEBUG. Idempotent.
     """
     global _redaction_installed
     if _redaction_installed:
@@ -59,6 +75,8 @@ def install_log_redaction() -> None:
             cleaned = redact(message)
             if cleaned != message:
                 record.msg, record.args = cleaned, None
+            if _harmless(record, cleaned):
+                record.levelno, record.levelname = logging.DEBUG, "DEBUG"
         return record
 
     logging.setLogRecordFactory(factory)

@@ -291,6 +291,32 @@ def test_core_log_records_reach_godot_from_the_main_thread_errors_as_errors(
     assert gd_dict(gd_dictionary(a=1)) == {"a": 1}
 
 
+def test_harmless_sdk_lines_stay_out_of_godots_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the SDK logs at ERROR/WARNING after a normal disconnect (a publish negotiation
+    cut short, a handle dropped twice) is not an error for the game: DEBUG, not push_error."""
+    import godot_livekit  # noqa: F401 (installs the record factory)
+
+    logs.install()
+    logs.drain()
+    sdk_logger = logging.getLogger("livekit")
+    monkeypatch.setattr(sdk_logger, "level", logging.NOTSET)
+    monkeypatch.setattr(sdk_logger, "disabled", False)
+    errors, warnings = len(functions.standin_errors()), len(functions.standin_warnings())
+    sdk_logger.error(
+        "livekit::rtc_engine::rtc_session:2587 - failed to negotiate the publisher: "
+        'Rtc(RtcError { error_type: InvalidState, message: "Failed to set local offer sdp: '
+        'Called in wrong state: closed" })'
+    )
+    sdk_logger.warning(
+        "livekit_ffi::room_apis::server:279 - Attempted to drop unknown FFI handle: 7"
+    )
+    sdk_logger.error("failed to negotiate the publisher: timeout")  # not the harmless one
+    assert logs.drain() == 1
+    (error,) = functions.standin_errors()[errors:]
+    assert error.endswith("failed to negotiate the publisher: timeout")
+    assert functions.standin_warnings()[warnings:] == []
+
+
 def test_a_core_signal_the_godot_class_does_not_declare_is_not_forwarded() -> None:
     """The core grows signals before the addon declares them (e.g. active speakers): binding
     must not break emission of the others."""
