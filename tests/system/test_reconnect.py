@@ -60,6 +60,8 @@ RACE_RECOVERY_WAIT = 60.0
 """Bound on the second cycle's ``reconnected``: a resume that waits out the SDK's 15 s
 ICE timeout, its 5 s retry interval and a full restart."""
 
+GHOST_WAIT = 90.0
+"""How long the server may keep a participant whose client vanished without a leave."""
 RECONNECTING_SCENARIOS = {
     "signal_reconnect": rtc.SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT,
     "full_reconnect": rtc.SimulateScenarioKind.SIMULATE_FULL_RECONNECT,
@@ -206,11 +208,15 @@ def test_with_auto_reconnect_off_a_lost_session_ends_disconnected(
     assert alice.room.get_connection_state() == LiveKitRoom.STATE_DISCONNECTED
     assert "auto_reconnect" in alice.room.get_disconnect_reason()
     assert alice.room.get_remote_participants() == {}
-    # nothing of the dropped session leaks in later: no reconnected, no second disconnected
+    # nothing of the dropped session leaks in later: no reconnected, no second disconnected.
+    # Bob normally sees alice leave within a second or two; but when our disconnect lands
+    # before the SDK's full reconnect has joined again, the SDK leaves without a word on the
+    # closed signal connection, and the server notices the dead peer connection only after
+    # about a minute (seen once in a full run: 57 s). That is the server's to time out.
     wait_until(
         [alice, bob],
         lambda: "alice" not in bob.room.get_remote_participants(),
-        timeout=30.0,
+        timeout=GHOST_WAIT,
         what="alice gone at bob",
     )
     assert cycle_names(alice) == ["connected", "disconnected"]
