@@ -6,10 +6,10 @@ livekit-client's own build, all inside the test namespace. Set up by
 ``python build.py test --browser`` (installs Chromium and the npm packages, then runs only
 these tests); the default ``python build.py test`` leaves this folder out.
 
-The browser page (page/peer.js) publishes a colour-quadrant canvas and a 660 Hz tone, sends
-data, text streams, a file, attributes and RPCs to "godot"; a second page only watches it.
-Our side ("godot", a Peer of the core) publishes the same quadrant pattern and a 440 Hz tone,
-and answers and sends the same kinds of things back.
+The browser page (page/peer.js) publishes a colour-quadrant canvas, a 660 Hz tone and a data
+track, sends data, text streams, a file, attributes and RPCs to "godot"; a second page only
+watches it. Our side ("godot", a Peer of the core) publishes the same quadrant pattern, a
+440 Hz tone and a data track, and answers and sends the same kinds of things back.
 """
 
 from __future__ import annotations
