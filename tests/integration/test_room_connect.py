@@ -217,6 +217,10 @@ def test_disconnect_during_connect_returns_at_once(silent_server: SilentServer, 
     peer = Peer("impatient")
     peer.room.connect_to_room(silent_server.url, make_token("impatient"), {"connect_timeout": 10})
     assert silent_server.wait_for_client(), "the connect attempt never reached the server"
+    # in flight: the reference's three states have no "connecting" (README); is_connecting says it
+    peer.poll()
+    assert peer.room.get_connection_state() == LiveKitRoom.STATE_DISCONNECTED
+    assert peer.room.is_connecting()
     started = time.monotonic()
     peer.room.disconnect_from_room()
     assert time.monotonic() - started < 0.1
