@@ -54,9 +54,11 @@ static func back_to_launcher(tree: SceneTree, room: Object) -> void:
 	tree.change_scene_to_file(LAUNCHER_SCENE)
 
 
-## "name (identity)" of a participant, or "?" for null.
-static func describe(participant: Object) -> String:
-	if participant == null:
+## "name (identity)" of a participant, or "?" for none. Untyped, and tested with
+## [code]is Object[/code]: where the API has no participant (a data packet from a sender the
+## room does not know yet) py4godot hands GDScript 0, not null (README, "null arrives as 0").
+static func describe(participant: Variant) -> String:
+	if not participant is Object:
 		return "?"
 	var identity_text: String = participant.get_identity()
 	var name_text: String = participant.get_name()
@@ -65,9 +67,9 @@ static func describe(participant: Object) -> String:
 	return "%s (%s)" % [name_text, identity_text]
 
 
-## Identity of a participant, or "" for null.
-static func identity_of(participant: Object) -> String:
-	return "" if participant == null else str(participant.get_identity())
+## Identity of a participant, or "" for none (0 or null).
+static func identity_of(participant: Variant) -> String:
+	return str(participant.get_identity()) if participant is Object else ""
 
 
 ## UTF-8 text of a data message.

@@ -158,10 +158,11 @@ func _on_participant_disconnected(participant: Object) -> void:
 	_remove_avatar(DemoCommon.identity_of(participant))
 
 
+# participant is untyped: an unknown sender arrives as 0 (py4godot has no null for GDScript)
 func _on_data_received(
-	data: PackedByteArray, participant: Object, _kind: int, topic: String
+	data: PackedByteArray, participant: Variant, _kind: int, topic: String
 ) -> void:
-	if topic != POSITION_TOPIC or participant == null:
+	if topic != POSITION_TOPIC or not participant is Object:
 		return
 	var parsed: Variant = JSON.parse_string(DemoCommon.text_of(data))
 	if not (parsed is Dictionary and parsed.has("x") and parsed.has("z")):

@@ -100,8 +100,9 @@ func _on_participant_name_changed(participant: Object, old_name: String, new_nam
 	_refresh_people()
 
 
+# participant is untyped: an unknown sender arrives as 0 (py4godot has no null for GDScript)
 func _on_data_received(
-	data: PackedByteArray, participant: Object, _kind: int, topic: String
+	data: PackedByteArray, participant: Variant, _kind: int, topic: String
 ) -> void:
 	if topic != CHAT_TOPIC:
 		return

@@ -28,7 +28,15 @@ from typing import Any
 
 import addon_env  # noqa: F401 - sets up sys.path before py4godot/addons imports
 import pytest
-from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
+from addon_env import (
+    GD,
+    gd_dict,
+    gd_dictionary,
+    gd_list,
+    gd_null,
+    new_object,
+    no_standin_crashes,
+)
 from addon_scene import AddonScene
 from godot_livekit_dev.feeders import tone_feeder, video_feeder
 from peers import Peer
@@ -301,7 +309,7 @@ def test_data_track_frames_arrive_through_the_addon_subscription(scene: Scene) -
     assert gone == remote and not remote.is_published()
     (reason,) = scene.wait_event("subscription", "ended")
     assert "unpublished" in reason and not subscription.is_active()
-    assert subscription.get_end_reason() == reason and subscription.get_track() is None
+    assert subscription.get_end_reason() == reason and gd_null(subscription.get_track())
     subscription.close()
     assert functions.standin_errors()[errors:] == []
     scene.leave()

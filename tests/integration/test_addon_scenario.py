@@ -24,7 +24,16 @@ from collections.abc import Iterator
 import addon_env
 import numpy as np
 import pytest
-from addon_env import GD, gd_dict, gd_dictionary, gd_list, gd_var, new_object, no_standin_crashes
+from addon_env import (
+    GD,
+    gd_dict,
+    gd_dictionary,
+    gd_list,
+    gd_null,
+    gd_var,
+    new_object,
+    no_standin_crashes,
+)
 from addon_scene import AddonScene
 from godot_livekit_dev.patterns import (
     dominant_frequency,
@@ -138,7 +147,11 @@ class Listener:
 
     def good_picture(self) -> bool:
         texture = self.streams["video"].get_texture() if "video" in self.streams else None
-        if texture is None or (texture.get_width(), texture.get_height()) != (WIDTH, HEIGHT):
+        if (
+            texture is None
+            or gd_null(texture)
+            or (texture.get_width(), texture.get_height()) != (WIDTH, HEIGHT)
+        ):
             return False
         return pattern_error(texture_pixels(texture)) <= 40
 

@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
+from addon_env import (
+    GD,
+    gd_dict,
+    gd_dictionary,
+    gd_list,
+    gd_null,
+    new_object,
+    no_standin_crashes,
+)
 from addon_scene import AddonScene
 from godot_livekit_dev.patterns import dominant_frequency, sine_wave
 from py4godot import functions
@@ -180,7 +188,7 @@ def add_microphone(scene: Scene, room: GD, **settings: Any) -> GD:
         microphone.set(name, value)
     microphone.script_instance.standin_enter_tree()
     publication = microphone.publish(room.get_local_participant())
-    assert publication is not None and microphone.is_recording()
+    assert not gd_null(publication) and microphone.is_recording()
     return microphone
 
 

@@ -59,6 +59,13 @@ _annotations.standin_project_root = str(REPO_ROOT)
 _scripts: dict[str, Any] = {}  # LiveKit.gd's `_loaded`: scripts stay loaded
 
 
+def gd_null(value: Any) -> bool:
+    """True for what GDScript receives where an addon method returns None (the reference's
+    null): py4godot 4.7-alpha21 hands Godot the int 0 instead (the stand-in's core.NIL_INT;
+    the addon's bridge.convert.NO_OBJECT for signal arguments and containers)."""
+    return type(value) is int and value == 0
+
+
 def res_file(res_path: str) -> Path:
     """The repository file behind a ``res://`` path."""
     return REPO_ROOT / res_path.removeprefix("res://")

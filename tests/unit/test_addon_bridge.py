@@ -53,7 +53,8 @@ def test_containers_are_read_with_get_size_and_keys() -> None:
     assert godot.get("a")[0] is None  # what py4godot's Array[i] gives: hence get(i)
     assert isinstance(godot.get("b").get("c"), PackedByteArray)
     assert type(godot.get("n")) is int
-    assert convert.to_python(godot) == {**value, "n": 7}
+    # py4godot has no null to give Godot: None goes as 0 (convert.NO_OBJECT)
+    assert convert.to_python(godot) == {**value, "a": [1, 2.5, True, 0, "x"], "n": 7}
     with pytest.raises(TypeError):
         convert.to_godot(object(), objects.DETACHED)
 

@@ -28,6 +28,7 @@ from addon_env import (
     gd_dict,
     gd_dictionary,
     gd_list,
+    gd_null,
     gd_var,
     load_script,
     new_object,
@@ -443,7 +444,7 @@ def test_subscription_frames_through_one_reused_payload_and_ended_once(poller: G
     assert core.standin_cow_copies == cow  # nobody kept it: refilled without a copy
     assert frames[-1] == (b"again", 9)
     assert all(reused) and len(reused) == 6
-    assert subscription.get_track() is None  # not published (any more)
+    assert gd_null(subscription.get_track())  # not published (any more)
     assert subscription.get_received_count() == 6 and subscription.get_dropped_count() == 0
     # the game drops it: closed and freed
     subscription_id = subscription.instance_id

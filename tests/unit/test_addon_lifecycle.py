@@ -15,7 +15,7 @@ from typing import Any
 
 import addon_env
 import pytest
-from addon_env import gd_var, is_freed, new_object, no_standin_crashes
+from addon_env import gd_null, gd_var, is_freed, new_object, no_standin_crashes
 from py4godot import functions
 from py4godot.classes import ResourceLoader as resource_loader
 from py4godot.classes.AudioStreamGenerator import AudioStreamGenerator
@@ -109,8 +109,8 @@ def test_a_stream_from_a_track_with_nothing_behind_it_is_null(poller: Any) -> No
         ("LiveKitVideoStream", LiveKitRemoteVideoTrack()),
     ):
         track = gd_var(registry.wrapper_for(core))
-        assert new_object(name).from_track(track) is None
-        assert new_object(name).from_track(None) is None  # reported, never raised into Godot
+        assert gd_null(new_object(name).from_track(track))
+        assert gd_null(new_object(name).from_track(None))  # reported, never raised into Godot
 
 
 def test_an_attached_playback_is_held_until_the_stream_lets_go(poller: Any) -> None:

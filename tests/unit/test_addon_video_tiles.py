@@ -13,7 +13,7 @@ import re
 import addon_env
 import numpy as np
 import pytest
-from addon_env import new_object, no_standin_crashes, shader_source
+from addon_env import gd_null, new_object, no_standin_crashes, shader_source
 from godot_livekit_dev.patterns import quadrant_pattern
 from livekit import rtc
 from media_helpers import i420_of, polled_i420_stream
@@ -132,7 +132,7 @@ def test_materials_draw_these_textures_with_the_right_chroma_scale() -> None:
 
 def test_the_addon_stream_in_i420_mode_gives_textures_and_material_before_any_frame() -> None:
     stream = new_object("LiveKitVideoStream")
-    assert stream.get_texture() is None and stream.get_mode() == 0  # RGBA: as the reference
+    assert gd_null(stream.get_texture()) and stream.get_mode() == 0  # RGBA: as the reference
     stream.set_mode(1)
     y, u, v = stream.get_y_texture(), stream.get_u_texture(), stream.get_v_texture()
     assert stream.get_texture() == y and stream.get_mode() == 1
@@ -147,7 +147,7 @@ def test_the_addon_stream_in_i420_mode_gives_textures_and_material_before_any_fr
     stream.set_mode(5)  # refused with a Godot error, mode unchanged
     assert stream.get_mode() == 1
     stream.set_mode(0)
-    assert stream.get_texture() is None  # RGBA again: no RGBA frame yet
+    assert gd_null(stream.get_texture())  # RGBA again: no RGBA frame yet
     assert stream.get_y_texture() == y  # the plane textures stay the same objects
     stream.close()
 

@@ -18,7 +18,7 @@ from typing import Any
 import addon_env
 import numpy as np
 import pytest
-from addon_env import gd_list, gd_var, is_freed, new_object, no_standin_crashes
+from addon_env import gd_list, gd_null, gd_var, is_freed, new_object, no_standin_crashes
 from py4godot import functions
 from py4godot.classes import core
 from py4godot.classes.AudioEffectCapture import AudioEffectCapture
@@ -152,7 +152,7 @@ def test_the_microphone_node_records_on_a_muted_bus_of_its_own(server: AudioServ
     assert not microphone.is_recording() and not microphone.is_playing()
     assert bus_names(server) == ["Master"]
     assert core_microphone.is_closed() and core_microphone not in poller.registered()
-    assert microphone.get_frames_captured() == 0 and microphone.get_publication() is None
+    assert microphone.get_frames_captured() == 0 and gd_null(microphone.get_publication())
     node.standin_enter_tree()  # and coming back records again
     assert microphone.is_recording()
     node.standin_free()
@@ -196,8 +196,8 @@ def test_publishing_needs_the_local_participant(server: AudioServer) -> None:
     microphone = new_object("LiveKitMicrophone")
     room = new_object("LiveKitRoom")
     errors = len(functions.standin_errors())
-    assert microphone.publish(room) is None
-    assert microphone.publish(None) is None
+    assert gd_null(microphone.publish(room))
+    assert gd_null(microphone.publish(None))
     found = functions.standin_errors()[errors:]
     assert len(found) == 2 and all(e.startswith("LiveKitMicrophone.publish: ") for e in found)
     assert not microphone.is_recording()
@@ -217,7 +217,7 @@ def test_the_spatial_voice_plays_a_short_generator_only_inside_the_tree(pump) ->
     assert voice.is_playing()
     generator = voice.engine_object.stream.engine  # the player's stream (engine state)
     assert (generator.mix_rate, generator.buffer_length) == (48000.0, 0.1)
-    assert voice.get_room() is None and voice.get_participant() is None
+    assert gd_null(voice.get_room()) and gd_null(voice.get_participant())
     assert not voice.is_receiving() and voice.poll() == 0
     pump()  # the poller's frame: nothing to play, nothing fails
     errors = len(functions.standin_errors())
@@ -251,7 +251,7 @@ def test_the_spatial_voice_follows_a_room_it_does_not_keep(pump) -> None:
     addon_env_sweep(pump)
     assert is_freed(room_id)
     pump()
-    assert core_voice.get_room() is None and voice.get_room() is None
+    assert core_voice.get_room() is None and gd_null(voice.get_room())
     voice.close()
     voice.script_instance.standin_free()
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import addon_env  # noqa: F401 - sets up sys.path before py4godot imports
+import addon_env
 import numpy as np
 import pytest
 from addon_env import GD, gd_list, gd_new, is_freed, no_standin_crashes
@@ -72,6 +72,21 @@ def instance_of(script: Any) -> GD:
 
 
 # --- containers (generate_py_classes.py) -----------------------------------------------------
+
+
+def test_python_none_reaches_godot_as_an_int() -> None:
+    """Variant.cpp construct_Nil (INT 0) and construct_Nil_native_ptr (a 32-bit 0 read as an
+    int64): py4godot has no null to give Godot."""
+    array = Array.new0()
+    array.push_back(None)  # a Variant parameter: the native_ptr path
+    assert type(array.get(0)) is int and array.get(0) == core.NIL_INT_NATIVE != 0
+    dictionary = Dictionary.new0()
+    dictionary["k"] = None  # py_setitem: init_from_py_object
+    assert type(dictionary.get("k")) is int and dictionary.get("k") == core.NIL_INT == 0
+    assert dictionary.get("missing") == core.NIL_INT_NATIVE  # the None default, converted
+    room = addon_env.new_object("LiveKitRoom")  # a script method returning None, via call
+    assert addon_env.gd_null(room.get_local_participant())
+    assert addon_env.gd_null(room.get("local_participant"))  # a property read
 
 
 def test_array_items_and_iteration_are_none_only_get_works() -> None:
@@ -615,9 +630,12 @@ def test_shader_material_takes_any_parameter_name_and_holds_what_it_is_given() -
     count = texture.get_reference_count()
     material.set_shader_parameter("no_such_uniform", texture)  # nothing is checked
     assert texture.get_reference_count() == count + 1  # the parameter cache holds it
-    material.set_shader_parameter("no_such_uniform", None)  # null erases the entry
+    # a Python None is no null in Godot (Variant.cpp construct_Nil_native_ptr): an int
+    # replaces the texture, whose reference the cache lets go
+    material.set_shader_parameter("no_such_uniform", None)
     assert texture.get_reference_count() == count
-    assert material.get_shader_parameter("no_such_uniform") is None
+    replaced = material.get_shader_parameter("no_such_uniform")
+    assert type(replaced) is int and replaced == core.NIL_INT_NATIVE != 0
     with pytest.raises(ValueError):
         material.set_shader_parameter("y_plane", {"a": 1})  # not a Variant type
     with pytest.raises(AssertionError):

@@ -50,13 +50,26 @@ from .objects import Registry, Wrapper, core_of, script_instance
 # ------------------------------------------------------------------------ generic values
 
 
+NO_OBJECT = 0
+"""What GDScript gets where the reference has null. py4godot 4.7-alpha21 cannot hand Godot a
+null: it turns a Python None into an int (py4godot/cppcore/Variant.cpp ``construct_Nil``: 0
+when it converts a script method's return value, a property or ``Dictionary[key] = value``;
+``construct_Nil_native_ptr``: a 32-bit 0 read as an int64, upper half undefined, for signal
+arguments, ``Array.push_back`` and other Variant parameters). The addon therefore never
+hands py4godot a None where it converts through the second path: it passes this 0, the
+value the first path gives, so GDScript always sees the same thing (falsy; README)."""
+
+
 def to_godot(value: Any, registry: Registry) -> Any:
     """A core value as a Variant py4godot can pass to Godot (core objects -> their one Godot
-    object, bytes -> PackedByteArray, dict -> Dictionary, list -> Array)."""
+    object, bytes -> PackedByteArray, dict -> Dictionary, list -> Array, None ->
+    :data:`NO_OBJECT`)."""
+    if value is None:
+        return NO_OBJECT
     if isinstance(value, np.generic):
         value = value.item()
     # py4godot converts by the exact type *name*: hand over plain bool/int/float/str
-    if value is None or isinstance(value, bool):
+    if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)

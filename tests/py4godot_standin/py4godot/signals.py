@@ -114,7 +114,7 @@ class GDSignal(Signal):
         for arg in varargs:
             check_variant(arg, "varargs")
         engine = self._engine_object()
-        engine.emit(self._name, [core.to_godot(arg) for arg in varargs])
+        engine.emit(self._name, [core.to_godot(arg, core.NIL_INT_NATIVE) for arg in varargs])
 
 
 class BuiltinSignal(Signal):

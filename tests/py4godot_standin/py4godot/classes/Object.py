@@ -165,9 +165,9 @@ class Object:
     @native_method
     def call(self, method: str, *varargs: Any) -> Any:
         engine = self._engine("call")
-        from py4godot.classes.core import to_godot, to_python
+        from py4godot.classes.core import NIL_INT_NATIVE, to_godot, to_python
 
-        with _engine.held([to_godot(v) for v in varargs]) as args:
+        with _engine.held([to_godot(v, NIL_INT_NATIVE) for v in varargs]) as args:
             return to_python(object_call(engine, str(method), args))
 
     @native_method
@@ -186,16 +186,17 @@ class Object:
 
     @native_method
     def set(self, property: str, value: Any) -> None:
-        from py4godot.classes.core import to_godot
+        from py4godot.classes.core import NIL_INT_NATIVE, to_godot
 
-        with _engine.held([to_godot(value)]) as (held_value,):
+        with _engine.held([to_godot(value, NIL_INT_NATIVE)]) as (held_value,):
             object_set(self._engine("set"), str(property), held_value)
 
     @native_method
     def emit_signal(self, signal: str, *varargs: Any) -> int:
-        from py4godot.classes.core import to_godot
+        from py4godot.classes.core import NIL_INT_NATIVE, to_godot
 
-        self._engine("emit_signal").emit(str(signal), [to_godot(v) for v in varargs])
+        args = [to_godot(v, NIL_INT_NATIVE) for v in varargs]
+        self._engine("emit_signal").emit(str(signal), args)
         return 0
 
 

@@ -9,7 +9,8 @@
 # Engine behaviour (Godot scene/resources/material.cpp ShaderMaterial): the material holds a
 # Ref to its shader; set_shader_parameter stores the value in its parameter cache under any
 # name, declared by the shader or not (nothing is checked), and holding an Object there keeps a
-# reference to it; a null value erases the entry; get_shader_parameter reads the cache (null
+# reference to it; a null value erases the entry (py4godot never passes one: None becomes
+# an int, core.NIL_INT_NATIVE); get_shader_parameter reads the cache (null
 # when unset). Stand-in only: standin_parameter_names() lists the names set.
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from py4godot import _engine
-from py4godot.classes.core import StringName, to_godot, to_python
+from py4godot.classes.core import NIL_INT_NATIVE, StringName, to_godot, to_python
 from py4godot.classes.Object import CPPWrapper, register_native
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.classes.Shader import Shader
@@ -67,8 +68,9 @@ class ShaderMaterial(RefCounted):  # Godot: ShaderMaterial -> Material -> Resour
         check_variant(value, "value")
         engine = self._engine("set_shader_parameter")
         old = engine.parameters.pop(str(param), None)
-        if value is not None:
-            engine.parameters[str(param)] = _engine.Variant(to_godot(value))
+        # a Python None reaches Godot as an int (core.NIL_INT_NATIVE), never as the null
+        # that would erase the entry
+        engine.parameters[str(param)] = _engine.Variant(to_godot(value, NIL_INT_NATIVE))
         if old is not None:
             old.clear()
 

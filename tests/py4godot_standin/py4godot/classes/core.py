@@ -104,10 +104,30 @@ def to_python(value: Any, pystring: bool = True) -> Any:
     return value
 
 
-def to_godot(value: Any) -> Any:
-    """Variant::init_from_py_object: a Python value as a Godot-side value, by type name."""
+NIL_INT = 0
+"""py4godot has no way to hand Godot a null: ``Variant::construct_Nil``
+(py4godot/cppcore/Variant.cpp; the "NoneType" case of ``init_from_py_object``) builds an INT
+Variant of 0. That path converts what script methods return (instance.h ``c_instance_call``),
+property reads (PyScriptInstance.pyx ``instance_get``) and ``Dictionary[key] = value``."""
+NIL_INT_NATIVE = 0x5A5A5A5A << 32
+"""``Variant::construct_Nil_native_ptr`` (same file) hands Godot's INT constructor, which reads
+an int64, the address of a 32-bit ``int val = 0``: the upper half is whatever lies next to it on
+the stack. That path converts varargs (``Signal.emit``, ``Object.call``, ``emit_signal``:
+generate_classes_cpp.py ``generate_variant_vector``) and Variant parameters
+(``Array.push_back``/``set``/``has``, ``Object.set``, ``set_shader_parameter``,
+``Dictionary.get``'s default, Dictionary keys: ``generate_variants``,
+``generate_dictionary_set_item``). Modelled as a fixed non-zero pattern so that nothing can
+rely on it being 0."""
+
+
+def to_godot(value: Any, nil: Any = None) -> Any:
+    """Variant::init_from_py_object: a Python value as a Godot-side value, by type name.
+    ``nil`` is what None becomes: :data:`NIL_INT` or :data:`NIL_INT_NATIVE` where py4godot
+    converts (engine-native values keep a real null)."""
     name = type(value).__name__
-    if name in ("NoneType", "bool", "int", "float", "str"):
+    if name == "NoneType":
+        return nil
+    if name in ("bool", "int", "float", "str"):
         return value
     if name in ("String", "StringName"):
         return str(value)
@@ -577,7 +597,7 @@ class _DictData:
 
 
 def _key(key: Any) -> Any:
-    return to_godot(key)
+    return to_godot(key, NIL_INT_NATIVE)
 
 
 class Array(CoreType):
@@ -603,7 +623,7 @@ class Array(CoreType):
 
     def push_back(self, value: Any) -> None:
         check_variant(value, "value")
-        self._data.slots.append(_engine.Variant(to_godot(value)))
+        self._data.slots.append(_engine.Variant(to_godot(value, NIL_INT_NATIVE)))
 
     append = push_back
 
@@ -635,7 +655,7 @@ class Array(CoreType):
         check_variant(value, "value")
         _assert_int(index, "index")
         old = self._data.slots[index]
-        self._data.slots[index] = _engine.Variant(to_godot(value))
+        self._data.slots[index] = _engine.Variant(to_godot(value, NIL_INT_NATIVE))
         old.clear()
 
     def __getitem__(self, index: int) -> None:
@@ -661,7 +681,7 @@ class Array(CoreType):
         return [value for value in self]
 
     def has(self, value: Any) -> bool:
-        godot = to_godot(value)
+        godot = to_godot(value, NIL_INT_NATIVE)
         return any(slot.value == godot for slot in self._data.slots)
 
 
@@ -682,7 +702,7 @@ class Dictionary(CoreType):
     def __setitem__(self, key: Any, value: Any) -> None:
         godot_key = _key(key)
         old = self._data.slots.get(godot_key)
-        self._data.slots[godot_key] = _engine.Variant(to_godot(value))
+        self._data.slots[godot_key] = _engine.Variant(to_godot(value, NIL_INT))
         if old is not None:
             old.clear()
 
@@ -695,7 +715,8 @@ class Dictionary(CoreType):
         check_variant(key, "key")
         check_variant(default, "default")
         slot = self._data.slots.get(_key(key))
-        return to_python(slot.value) if slot is not None else default
+        # Godot returns the default Variant, converted from Python (a None default: an int)
+        return to_python(slot.value if slot is not None else to_godot(default, NIL_INT_NATIVE))
 
     def has(self, key: Any) -> bool:
         check_variant(key, "key")

@@ -36,7 +36,7 @@ class InstanceData:
 
 
 def c_instance_get(instance: InstanceData, name: str) -> tuple[bool, Any]:
-    from py4godot.classes.core import String, to_godot
+    from py4godot.classes.core import NIL_INT, String, to_godot
 
     if name not in instance.custom_properties or name == "script":
         return False, None
@@ -44,7 +44,7 @@ def c_instance_get(instance: InstanceData, name: str) -> tuple[bool, Any]:
         value = getattr(instance.owner, name)
         if type(value) is str:
             value = String(value)  # fix_string_behavior
-        return True, to_godot(value)
+        return True, to_godot(value, NIL_INT)
     except Exception as error:
         standin_engine_error(f"Exception while getting attribute: {error}")
         standin_engine_error(f"traceback: {traceback.format_exc()}")
@@ -81,7 +81,7 @@ def instance_has_method(instance: InstanceData, name: str) -> bool:
 
 def c_instance_call(instance: InstanceData, name: str, args: list[Any]) -> tuple[bool, Any]:
     """(handled, Godot-side result); not handled means Godot tries the native method."""
-    from py4godot.classes.core import CoreType, to_godot, to_python
+    from py4godot.classes.core import NIL_INT, CoreType, to_godot, to_python
     from py4godot.classes.RefCounted import RefCounted
 
     if instance.is_placeholder or not is_overridden(instance, name):
@@ -104,4 +104,4 @@ def c_instance_call(instance: InstanceData, name: str, args: list[Any]) -> tuple
         standin_engine_error(f"An Exception happened while calling a method:{error}")
         standin_engine_error(f"traceback: {traceback.format_exc()}")
         standin_engine_error(f"method name:{name}")
-    return True, to_godot(result)
+    return True, to_godot(result, NIL_INT)
