@@ -372,8 +372,11 @@ class _MemoryViewPacked(_Packed):
 
     def get_memory_view(self) -> memoryview:
         if self.size() == 0:
+            # operator_index(0) prints this and gives NULL; PyMemoryView_FromBuffer refuses a
+            # NULL buffer (returns NULL) and the generated wrapper makes an object of that NULL
+            # (generate_classes_cpp.py py_get_memory_view; wrappers call_with_return): a crash
             standin_engine_error("Index p_index = 0 is out of bounds (size() = 0).")
-            return memoryview(b"").cast(self._format)
+            raise _engine.crash("get_memory_view() of an empty packed array (NULL buffer)")
         return memoryview(self._write_access()).cast("B").cast(self._format)
 
     @classmethod
