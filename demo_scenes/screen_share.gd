@@ -153,8 +153,8 @@ func _stop_sharing() -> void:
 		var sid: String = str(_video_track.get_sid())
 		if sid.is_empty():
 			sid = _published_sid
-		if not sid.is_empty():
-			var local_participant: Object = _room.get_local_participant()
+		var local_participant: Variant = _room.get_local_participant()  # 0 once disconnected
+		if not sid.is_empty() and local_participant is Object:
 			local_participant.unpublish_track(sid)
 	_close_capture()
 	_status.text = "Stopped sharing."

@@ -121,10 +121,11 @@ func _send_position(delta: float) -> void:
 	_since_heartbeat = 0.0
 	_last_sent = position_now
 	var message: String = JSON.stringify({"x": position_now.x, "z": position_now.z})
-	var local_participant: Object = _room.get_local_participant()
-	local_participant.publish_data(
-		message.to_utf8_buffer(), false, PackedStringArray(), POSITION_TOPIC
-	)
+	var local_participant: Variant = _room.get_local_participant()  # 0 once disconnected
+	if local_participant is Object:
+		local_participant.publish_data(
+			message.to_utf8_buffer(), false, PackedStringArray(), POSITION_TOPIC
+		)
 
 
 func _on_connected() -> void:
