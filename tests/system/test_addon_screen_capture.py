@@ -14,7 +14,15 @@ from collections.abc import Iterator
 import addon_env
 import numpy as np
 import pytest
-from addon_env import GD, gd_dict, gd_dictionary, gd_list, new_object, no_standin_crashes
+from addon_env import (
+    GD,
+    gd_dict,
+    gd_dictionary,
+    gd_list,
+    gd_null,
+    new_object,
+    no_standin_crashes,
+)
 from py4godot import functions
 from py4godot.classes.core import Array, Dictionary
 from xvfb import SCREEN_H, SCREEN_W, XClient, Xvfb, pattern_image, start_xvfb
@@ -93,7 +101,7 @@ def test_window_capture_as_texture_and_image(display: Xvfb) -> None:
             poller._process(1 / 60)
         assert len(frames) == seen
         capture.close()
-        assert not capture.poll() and capture.get_texture() is None
+        assert not capture.poll() and gd_null(capture.get_texture())
     finally:
         client.close()
     assert functions.standin_errors()[errors_before:] == []

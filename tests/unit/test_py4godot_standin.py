@@ -582,7 +582,11 @@ def test_globalize_path_maps_res_and_user_only(monkeypatch: Any, tmp_path: Path)
     settings = ProjectSettings.instance()
     assert settings is ProjectSettings.instance()  # one singleton wrapper
     assert settings.globalize_path("res://levels/a.bin") == f"{tmp_path}/game/levels/a.bin"
-    assert settings.globalize_path(core.String("user://saves/x")) == f"{tmp_path}/user/saves/x"
+    assert settings.globalize_path("user://saves/x") == f"{tmp_path}/user/saves/x"
+    with pytest.raises(TypeError):  # a String parameter takes a Python str only
+        settings.globalize_path(core.String("user://saves/x"))
+    with pytest.raises(TypeError):
+        core.PackedStringArray.new0().push_back(core.String("x"))
     assert type(settings.globalize_path("user://x")) is str
     for unchanged in ("/tmp/../tmp/x", "~/x", "relative/x", "", "http://host/x"):
         assert settings.globalize_path(unchanged) == unchanged

@@ -1,8 +1,9 @@
 # Mirrors py4godot/classes/ProjectSettings.py at 4.7-alpha21: a generated singleton
 # (generation_files/generate_py_classes.py `generate_singleton_constructor`: a static instance()
 # that makes the wrapper once) whose String-returning methods hand Python a str
-# (`generate_return_statement`: utils.gd_string_to_py_string) and whose String parameters accept
-# str or String (`generate_assert`). py4godot itself calls
+# (`generate_return_statement`: utils.gd_string_to_py_string) and whose String parameters take
+# only a Python str (asserted str or String, then `py_string_to_string(str string)` refuses a
+# String: core._check_string_arg). py4godot itself calls
 # `ProjectSettings.instance().globalize_path("user://files/scripts/")` in
 # pluginscript_api/utils/annotations.pyx `load_module`.
 # Engine behaviour, Godot core/config/project_settings.cpp `ProjectSettings::globalize_path`:
@@ -17,7 +18,7 @@ from __future__ import annotations
 import os
 
 import py4godot.pluginscript_api.utils.annotations as annotations
-from py4godot.classes.core import String
+from py4godot.classes.core import _check_string_arg
 from py4godot.classes.Object import Object, register_native
 from py4godot.utils.functools import native_method
 
@@ -44,8 +45,7 @@ class ProjectSettings(Object):
 
     @native_method
     def globalize_path(self, path: str) -> str:
-        assert isinstance(path, str | String), "path must be str or String"
-        path = str(path)
+        _check_string_arg(path, "path")
         if path.startswith("res://"):
             resource_path = os.path.abspath(annotations.standin_project_root or os.getcwd())
             return path.replace("res:/", resource_path)

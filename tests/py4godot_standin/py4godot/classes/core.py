@@ -120,6 +120,18 @@ generate_classes_cpp.py ``generate_variant_vector``) and Variant parameters
 rely on it being 0."""
 
 
+def _check_string_arg(value: Any, name: str) -> None:
+    """A generated String parameter (generate_py_classes.py generate_type_assertion, then
+    generate_string_name_or_node_path_args): asserted str or String, but only a StringName is
+    passed through as it is; anything else goes to utils.pyx ``py_string_to_string(str
+    string)``, whose typed argument refuses a String wrapper. So only a Python str works."""
+    assert isinstance(value, str | String), f"{name} must be str or String"
+    if not isinstance(value, str):
+        raise TypeError(
+            f"Argument 'string' has incorrect type (expected str, got {type(value).__name__})"
+        )
+
+
 def to_godot(value: Any, nil: Any = None) -> Any:
     """Variant::init_from_py_object: a Python value as a Godot-side value, by type name.
     ``nil`` is what None becomes: :data:`NIL_INT` or :data:`NIL_INT_NATIVE` where py4godot
@@ -521,7 +533,7 @@ class PackedStringArray(CoreType):
         return result
 
     def push_back(self, value: Any) -> bool:
-        assert isinstance(value, str | String), "value must be str or String"
+        _check_string_arg(value, "value")
         self._items.append(str(value))
         return True
 
