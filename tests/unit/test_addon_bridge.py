@@ -46,6 +46,23 @@ def _pinned() -> int:
 # --- containers ------------------------------------------------------------------------------
 
 
+def test_a_numpy_scalar_result_reaches_godot_as_a_python_number() -> None:
+    """py4godot converts a method's result by type name: "float32" would go to
+    construct_Object (a crash); the guard hands over a Python float instead."""
+
+    class Probe:
+        @objects.guard(0.0)
+        def level(self) -> object:
+            return np.float32(0.5)
+
+    value = Probe().level()
+    assert type(value) is float and value == 0.5
+    assert core.to_godot(value, core.NIL_INT) == 0.5
+    with pytest.raises(_engine.StandinCrash):
+        core.to_godot(np.float32(0.5), core.NIL_INT)
+    _engine.crashes.pop()  # the expected one
+
+
 def test_containers_are_read_with_get_size_and_keys() -> None:
     value = {"a": [1, 2.5, True, None, "x"], "b": {"c": b"\x00\x01"}, "n": np.int64(7)}
     godot = convert.to_godot(value, objects.DETACHED)

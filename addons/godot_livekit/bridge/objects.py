@@ -25,6 +25,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 from py4godot import functions
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.classes.ResourceLoader import ResourceLoader
@@ -64,7 +65,12 @@ def guard(default: Any = None) -> Callable[[F], F]:
         @functools.wraps(func)
         def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                return func(self, *args, **kwargs)
+                result = func(self, *args, **kwargs)
+                if isinstance(result, np.generic):
+                    # py4godot converts by type name: a numpy scalar ("float64") would be read
+                    # as an Object pointer (Variant.cpp init_from_py_object, construct_Object)
+                    return result.item()
+                return result
             except Exception as error:
                 report(f"{type(self).__name__}.{func.__name__}", error)
                 return default() if callable(default) else default
