@@ -36,7 +36,10 @@ class LiveKitLocalDataTrack(Wrapper, RefCounted):
     @guard(False)
     def push(self, payload: PackedByteArray, user_timestamp: int = -1) -> bool:
         """Send one frame; ``user_timestamp`` (0 to 2^63-1, e.g. microseconds since the
-        epoch, or -1 for none) reaches the subscribers with it."""
+        epoch, or -1 for none) reaches the subscribers with it. A whole float is taken too:
+        on Windows py4godot cuts ints from GDScript to 32 bits (README), floats it keeps."""
+        if isinstance(user_timestamp, float) and user_timestamp.is_integer():
+            user_timestamp = int(user_timestamp)
         return self._lk().push(packed_to_bytes(payload), user_timestamp)
 
     @guard()

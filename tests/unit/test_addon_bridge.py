@@ -10,6 +10,7 @@ Godot's console from the main thread.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import inspect
 import logging
@@ -61,6 +62,34 @@ def test_a_numpy_scalar_result_reaches_godot_as_a_python_number() -> None:
     with pytest.raises(_engine.StandinCrash):
         core.to_godot(np.float32(0.5), core.NIL_INT)
     _engine.crashes.pop()  # the expected one
+
+
+def test_ints_wider_than_a_windows_c_long_reach_godot_as_exact_floats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Playing Windows (a 32-bit C long): py4godot's PyLong_AsLong would hand Godot -1 and
+    leave an OverflowError pending for a millisecond timestamp; the addon sends a float."""
+    monkeypatch.setattr(core, "C_LONG_BITS", 32)
+    monkeypatch.setattr(objects, "C_LONG_BITS", 32)
+    stamp = 1_764_000_000_123  # ms since the epoch, as in a data stream's info
+    crashes = len(_engine.crashes)
+    assert core.to_godot(stamp, core.NIL_INT) == -1  # what py4godot would do with an int
+    assert len(_engine.crashes) == crashes + 1
+    del _engine.crashes[crashes:]
+    # and one coming from GDScript: PyLong_FromLong keeps the low 32 bits, signed
+    assert core.to_python((1 << 40) + 5) == 5
+    assert core.to_python(stamp) == ctypes.c_int32(stamp).value != stamp
+    godot = convert.to_godot({"timestamp": stamp, "small": 7}, objects.DETACHED)
+    assert type(godot.get("timestamp")) is float and godot.get("timestamp") == stamp
+    assert type(godot.get("small")) is int
+
+    class Probe:
+        @objects.guard(0)
+        def frames(self) -> int:
+            return 1 << 33
+
+    assert Probe().frames() == float(1 << 33)
+    assert len(_engine.crashes) == crashes
 
 
 def test_containers_are_read_with_get_size_and_keys() -> None:

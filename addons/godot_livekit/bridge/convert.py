@@ -45,7 +45,7 @@ from py4godot.classes.Image import Format, Image
 from py4godot.classes.ImageTexture import ImageTexture
 from py4godot.classes.RefCounted import RefCounted
 
-from .objects import Registry, Wrapper, core_of, script_instance
+from .objects import Registry, Wrapper, core_of, godot_scalar, script_instance
 
 # ------------------------------------------------------------------------ generic values
 
@@ -66,8 +66,7 @@ def to_godot(value: Any, registry: Registry) -> Any:
     :data:`NO_OBJECT`)."""
     if value is None:
         return NO_OBJECT
-    if isinstance(value, np.generic):
-        value = value.item()
+    value = godot_scalar(value)
     # py4godot converts by the exact type *name*: hand over plain bool/int/float/str
     if isinstance(value, bool):
         return value

@@ -19,6 +19,7 @@ for lambda handlers: ``X.new()``, ``set_script(ResourceLoader.instance().load(pa
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import inspect
 import traceback
@@ -53,6 +54,26 @@ def report(where: str, error: BaseException) -> None:
     functions.push_error(redact(text))
 
 
+C_LONG_BITS = ctypes.sizeof(ctypes.c_long) * 8
+"""py4godot hands Godot an int through a C ``long`` (Variant.cpp ``construct_int``:
+``PyLong_AsLong``): 64 bits on Linux and macOS, 32 on Windows, where a larger int would arrive
+as -1 with an OverflowError left pending."""
+
+
+def godot_scalar(value: Any) -> Any:
+    """``value`` as a number py4godot can hand Godot intact: a numpy scalar as the Python
+    number it holds (py4godot converts by type name, and "float64" would be read as an Object
+    pointer: Variant.cpp ``construct_Object``), an int too wide for a C long as a float (exact
+    up to 2^53: a microsecond timestamp, a byte or frame count). Anything else unchanged."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if type(value) is int:
+        limit = 1 << (C_LONG_BITS - 1)
+        if not -limit <= value < limit:
+            return float(value)
+    return value
+
+
 def guard(default: Any = None) -> Callable[[F], F]:
     """Never let an exception reach Godot: print it with :func:`report` and return
     ``default`` (called when it is a factory such as ``Dictionary.new0``).
@@ -65,12 +86,7 @@ def guard(default: Any = None) -> Callable[[F], F]:
         @functools.wraps(func)
         def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                result = func(self, *args, **kwargs)
-                if isinstance(result, np.generic):
-                    # py4godot converts by type name: a numpy scalar ("float64") would be read
-                    # as an Object pointer (Variant.cpp init_from_py_object, construct_Object)
-                    return result.item()
-                return result
+                return godot_scalar(func(self, *args, **kwargs))
             except Exception as error:
                 report(f"{type(self).__name__}.{func.__name__}", error)
                 return default() if callable(default) else default

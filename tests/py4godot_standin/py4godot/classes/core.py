@@ -82,8 +82,34 @@ PYBUF_SIMPLE = 0
 # ---------------------------------------------------------------------------- conversions
 
 
+C_LONG_BITS = ctypes.sizeof(ctypes.c_long) * 8
+"""Bits of a C ``long`` on this platform: 64 on Linux and macOS, 32 on Windows. py4godot moves
+ints through it both ways (Variant.cpp ``construct_int``: ``(int64_t)PyLong_AsLong(object)``;
+``create_int``: ``PyLong_FromLong(val)`` of an int64). Tests set it to 32 to play Windows."""
+
+
+def _long_to_godot(value: int) -> int:
+    """construct_int: PyLong_AsLong. Out of a C long's range it returns -1 and leaves an
+    OverflowError pending in the interpreter (a crash waiting for the next Python call)."""
+    limit = 1 << (C_LONG_BITS - 1)
+    if -limit <= value < limit:
+        return value
+    _engine.crash(f"PyLong_AsLong({value}) overflows a {C_LONG_BITS}-bit C long")
+    return -1
+
+
+def _long_to_python(value: int) -> int:
+    """create_int: PyLong_FromLong((long) int64): wraps to a C long's width."""
+    if C_LONG_BITS >= 64:
+        return value
+    wrapped = value & ((1 << C_LONG_BITS) - 1)
+    return wrapped - (1 << C_LONG_BITS) if wrapped >> (C_LONG_BITS - 1) else wrapped
+
+
 def to_python(value: Any, pystring: bool = True) -> Any:
     """Variant::get_converted_value: a Godot-side value as py4godot hands it to Python."""
+    if type(value) is int:
+        return _long_to_python(value)
     if isinstance(value, _engine.EngineObject):
         from py4godot.core.variant4.cast_helpers import cast_to_type
 
@@ -139,7 +165,9 @@ def to_godot(value: Any, nil: Any = None) -> Any:
     name = type(value).__name__
     if name == "NoneType":
         return nil
-    if name in ("bool", "int", "float", "str"):
+    if name == "int":
+        return _long_to_godot(value)
+    if name in ("bool", "float", "str"):
         return value
     if name in ("String", "StringName"):
         return str(value)
