@@ -21,7 +21,7 @@ from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import SignalArg, signal
 
 from addons.godot_livekit.bridge.convert import copy_into
-from addons.godot_livekit.bridge.objects import Wrapper, guard
+from addons.godot_livekit.bridge.objects import Wrapper, godot_scalar, guard
 
 _FRAME = [SignalArg("payload", PackedByteArray), SignalArg("user_timestamp", int)]
 
@@ -43,7 +43,8 @@ class LiveKitDataTrackSubscription(Wrapper, RefCounted):
         if name == "frame_received":
             payload, user_timestamp = args
             copy_into(self._lk_payload, payload)
-            self.frame_received.emit(self._lk_payload, int(user_timestamp))
+            # a microsecond timestamp does not fit Windows' 32-bit C long: godot_scalar
+            self.frame_received.emit(self._lk_payload, godot_scalar(int(user_timestamp)))
             return
         self._lk_emit(name, *args)
 
