@@ -89,6 +89,20 @@ def test_python_none_reaches_godot_as_an_int() -> None:
     assert addon_env.gd_null(room.get("local_participant"))  # a property read
 
 
+def test_builtin_values_are_unhashable_and_utility_functions_convert_by_type_name() -> None:
+    """The generated String/Vector2/Vector3 define __eq__ and no __hash__; the generated
+    utility functions (functions.pyx) convert their arguments by type name without checks."""
+    for value in (core.String("x"), core.Vector2(1, 2), core.Vector3(1, 2, 3)):
+        with pytest.raises(TypeError):
+            hash(value)
+    functions.push_warning("a", 1, core.String("b"))
+    assert functions.standin_messages[-1] == ("warning", "a1b")
+    functions.push_warning("none: ", None)  # None is an int there, its upper half undefined
+    assert functions.standin_messages[-1] == ("warning", f"none: {core.NIL_INT_NATIVE}")
+    with expect_crash("as an Object pointer"):
+        functions.push_error(["a list"])
+
+
 def test_array_items_and_iteration_are_none_only_get_works() -> None:
     array = Array.from_list(["a", 2])
     assert array[0] is None and array[1] is None

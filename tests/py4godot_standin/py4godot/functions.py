@@ -1,7 +1,8 @@
 # Mirrors py4godot/functions.pyx at 4.7-alpha21, generated from Godot's utility functions by
-# generation_files/generate_common_functions.py: vararg functions take `arg1, *varargs` and check
-# each argument with the Variant checks (variant_types.py). Godot prints push_error/push_warning
-# to the console and the debugger's error list, print/printerr to the console.
+# generation_files/generate_common_functions.py: vararg functions take `arg1, *varargs` and
+# convert each argument by type name without the Variant checks of class methods. Godot prints
+# push_error/push_warning to the console and the debugger's error list, print/printerr to the
+# console.
 # Stand-in: messages are recorded in `standin_messages` (level, text) instead.
 
 from __future__ import annotations
@@ -10,15 +11,21 @@ import builtins
 from typing import Any
 
 from py4godot import _engine
-from py4godot.variant_types import check_variant
 
 standin_messages: list[tuple[str, str]] = []
 
 
 def _record(level: str, arg1: Any, varargs: tuple[Any, ...]) -> None:
+    # No Variant checks here (generate_common_functions.py converts each argument with
+    # Variant4.pyx create_variant_from_py_object, by type name): a list or dict is read as an
+    # Object pointer (a crash), None becomes an int (core.NIL_INT_NATIVE).
+    from py4godot.classes import core
+
+    texts = []
     for value in (arg1, *varargs):
-        check_variant(value, level)
-    standin_messages.append((level, "".join(str(v) for v in (arg1, *varargs))))
+        godot = core.to_godot(value, core.NIL_INT_NATIVE)
+        texts.append(str(godot) if value is None else str(value))
+    standin_messages.append((level, "".join(texts)))
 
 
 def push_error(arg1: Any, *varargs: Any) -> None:

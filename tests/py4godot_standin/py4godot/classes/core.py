@@ -230,8 +230,8 @@ class String(CoreType):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, String | str) and str(other) == self._text
 
-    def __hash__(self) -> int:
-        return hash(self._text)
+    # generated with __eq__ (the "==" operator) and no __hash__: unhashable, as in py4godot
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"String({self._text!r})"
@@ -260,8 +260,8 @@ class Vector2(CoreType):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vector2) and (self.x, self.y) == (other.x, other.y)
 
-    def __hash__(self) -> int:
-        return hash((self.x, self.y))
+    # generated with __eq__ (the "==" operator) and no __hash__: unhashable, as in py4godot
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Vector2({self.x}, {self.y})"
@@ -289,8 +289,8 @@ class Vector3(CoreType):
             other.z,
         )
 
-    def __hash__(self) -> int:
-        return hash((self.x, self.y, self.z))
+    # generated with __eq__ (the "==" operator) and no __hash__: unhashable, as in py4godot
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Vector3({self.x}, {self.y}, {self.z})"
