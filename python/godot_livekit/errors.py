@@ -40,6 +40,9 @@ HARMLESS_SDK_LINES = (
     ("failed to negotiate the publisher", "wrong state: closed"),
     # the SDK releasing a handle its own server already dropped
     ("Attempted to drop unknown FFI handle",),
+    # a video stream keeping only the newest frame (capacity 1, video_stream.py) drops the
+    # older one natively when two arrive before it is read: by design, not a fault
+    ("native video stream queue overflow", "dropped"),
 )
 """SDK log lines (all the parts in one line) that report nothing wrong for the game: they
 are logged at DEBUG, so no handler at WARNING (the addon's push_error/push_warning router)
