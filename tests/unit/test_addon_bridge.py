@@ -70,7 +70,7 @@ def test_ints_wider_than_a_windows_c_long_reach_godot_as_exact_floats(
     """Playing Windows (a 32-bit C long): py4godot's PyLong_AsLong would hand Godot -1 and
     leave an OverflowError pending for a millisecond timestamp; the addon sends a float."""
     monkeypatch.setattr(core, "C_LONG_BITS", 32)
-    monkeypatch.setattr(objects, "C_LONG_BITS", 32)
+    monkeypatch.setattr(objects, "LONG_LIMIT", 1 << 31)
     stamp = 1_764_000_000_123  # ms since the epoch, as in a data stream's info
     crashes = len(_engine.crashes)
     assert core.to_godot(stamp, core.NIL_INT) == -1  # what py4godot would do with an int

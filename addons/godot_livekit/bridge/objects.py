@@ -54,23 +54,21 @@ def report(where: str, error: BaseException) -> None:
     functions.push_error(redact(text))
 
 
-C_LONG_BITS = ctypes.sizeof(ctypes.c_long) * 8
+LONG_LIMIT = 1 << (ctypes.sizeof(ctypes.c_long) * 8 - 1)
 """py4godot hands Godot an int through a C ``long`` (Variant.cpp ``construct_int``:
-``PyLong_AsLong``): 64 bits on Linux and macOS, 32 on Windows, where a larger int would arrive
-as -1 with an OverflowError left pending."""
+``PyLong_AsLong``): 64 bits on Linux and macOS, 32 on Windows, where an int outside
+[-LONG_LIMIT, LONG_LIMIT) would arrive as -1 with an OverflowError left pending."""
 
 
 def godot_scalar(value: Any) -> Any:
-    """``value`` as a number py4godot can hand Godot intact: a numpy scalar as the Python
-    number it holds (py4godot converts by type name, and "float64" would be read as an Object
-    pointer: Variant.cpp ``construct_Object``), an int too wide for a C long as a float (exact
-    up to 2^53: a microsecond timestamp, a byte or frame count). Anything else unchanged."""
-    if isinstance(value, np.generic):
-        value = value.item()
+    """``value`` as a number py4godot can hand Godot intact: an int too wide for a C long as a
+    float (exact up to 2^53: a microsecond timestamp, a byte or frame count), a numpy scalar
+    as the Python number it holds (py4godot converts by type name, and "float64" would be read
+    as an Object pointer: Variant.cpp ``construct_Object``). Anything else unchanged."""
     if type(value) is int:
-        limit = 1 << (C_LONG_BITS - 1)
-        if not -limit <= value < limit:
-            return float(value)
+        return value if -LONG_LIMIT <= value < LONG_LIMIT else float(value)
+    if isinstance(value, np.generic):
+        return godot_scalar(value.item())
     return value
 
 
