@@ -250,7 +250,8 @@ def object_call(engine: _engine.EngineObject, method: str, args: list[Any]) -> A
             f"Invalid call. Nonexistent function '{method}' in base '{engine.class_name}'."
         )
         return None
-    return to_godot(native(*[to_python(arg) for arg in args]))
+    # the engine's own method: no py4godot conversion of ints or null on either side
+    return to_godot(native(*[to_python(arg, engine_side=True) for arg in args]))
 
 
 def object_has_method(engine: _engine.EngineObject, method: str) -> bool:

@@ -106,10 +106,12 @@ def _long_to_python(value: int) -> int:
     return wrapped - (1 << C_LONG_BITS) if wrapped >> (C_LONG_BITS - 1) else wrapped
 
 
-def to_python(value: Any, pystring: bool = True) -> Any:
-    """Variant::get_converted_value: a Godot-side value as py4godot hands it to Python."""
+def to_python(value: Any, pystring: bool = True, engine_side: bool = False) -> Any:
+    """Variant::get_converted_value: a Godot-side value as py4godot hands it to Python.
+    ``engine_side``: the engine passing it to one of its own methods (the stand-in implements
+    those in Python), where no C long is involved."""
     if type(value) is int:
-        return _long_to_python(value)
+        return value if engine_side else _long_to_python(value)
     if isinstance(value, _engine.EngineObject):
         from py4godot.core.variant4.cast_helpers import cast_to_type
 
@@ -161,12 +163,13 @@ def _check_string_arg(value: Any, name: str) -> None:
 def to_godot(value: Any, nil: Any = None) -> Any:
     """Variant::init_from_py_object: a Python value as a Godot-side value, by type name.
     ``nil`` is what None becomes: :data:`NIL_INT` or :data:`NIL_INT_NATIVE` where py4godot
-    converts (engine-native values keep a real null)."""
+    converts. Left at None it is an engine-native value (a method of the engine's own, which
+    the stand-in implements in Python): a real null, and ints with no C long in between."""
     name = type(value).__name__
     if name == "NoneType":
         return nil
     if name == "int":
-        return _long_to_godot(value)
+        return value if nil is None else _long_to_godot(value)
     if name in ("bool", "float", "str"):
         return value
     if name in ("String", "StringName"):
