@@ -20,7 +20,7 @@ from py4godot.classes.core import PackedByteArray
 from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import SignalArg, signal
 
-from addons.godot_livekit.bridge.convert import copy_into
+from addons.godot_livekit.bridge.convert import ReusedBytes
 from addons.godot_livekit.bridge.objects import Wrapper, godot_scalar, guard
 
 _FRAME = [SignalArg("payload", PackedByteArray), SignalArg("user_timestamp", int)]
@@ -37,21 +37,21 @@ class LiveKitDataTrackSubscription(Wrapper, RefCounted):
 
     def __init__(self) -> None:
         super().__init__()
-        self._lk_payload = PackedByteArray.new0()
+        self._lk_payload = ReusedBytes()
 
     def _lk_on_core_signal(self, name: str, *args: Any) -> None:
         if name == "frame_received":
             payload, user_timestamp = args
-            copy_into(self._lk_payload, payload)
+            packed = self._lk_payload.write(payload)
             # a microsecond timestamp does not fit Windows' 32-bit C long: godot_scalar
-            self.frame_received.emit(self._lk_payload, godot_scalar(int(user_timestamp)))
+            self.frame_received.emit(packed, godot_scalar(int(user_timestamp)))
             return
         self._lk_emit(name, *args)
 
     def _lk_close(self) -> None:
         if self._lk_core is not None:
             self._lk_core.close()
-        self._lk_payload = PackedByteArray.new0()
+        self._lk_payload = ReusedBytes()
 
     @guard(0)
     def poll(self) -> int:

@@ -32,7 +32,7 @@ from py4godot.classes.RefCounted import RefCounted
 from py4godot.signals import SignalArg, signal
 
 import godot_livekit
-from addons.godot_livekit.bridge.convert import copy_into, dictionary, text
+from addons.godot_livekit.bridge.convert import ReusedBytes, dictionary, text
 from addons.godot_livekit.bridge.declarations import RoomDeclaration
 from addons.godot_livekit.bridge.objects import Registry, Wrapper, adopt, guard
 
@@ -294,9 +294,8 @@ class LiveKitRoom(Wrapper, RoomDeclaration, RefCounted):
         """``byte_stream_chunk_received`` through one PackedByteArray per room (one memcpy)."""
         chunk = getattr(self, "_lk_chunk", None)
         if chunk is None:
-            chunk = self._lk_chunk = PackedByteArray.new0()
-        copy_into(chunk, data)
-        self.byte_stream_chunk_received.emit(self._lk_godot(info), chunk)
+            chunk = self._lk_chunk = ReusedBytes()
+        self.byte_stream_chunk_received.emit(self._lk_godot(info), chunk.write(data))
 
     @guard()
     def register_text_stream_handler(self, topic: str, options: Dictionary | None = None) -> None:

@@ -162,6 +162,22 @@ def test_float32_view_is_zero_copy() -> None:
     assert packed[0] == 0.25
 
 
+def test_reused_bytes_resizes_only_when_the_size_changes_and_never_touches_a_kept_copy() -> None:
+    reused = convert.ReusedBytes()
+    resizes: list[int] = []
+    resize = reused.packed.resize
+    reused.packed.resize = lambda size: resizes.append(size) or resize(size)  # a spy
+    assert convert.packed_to_bytes(reused.write(b"")) == b"" and resizes == []
+    first = reused.write(b"abcd")
+    kept = PackedByteArray.new1(first)  # a holder (GDScript, an Image) shares it
+    assert reused.write(np.frombuffer(b"wxyz", np.uint8)) is first
+    assert resizes == [4]  # the same size again: no resize call
+    assert convert.packed_to_bytes(first) == b"wxyz"
+    assert convert.packed_to_bytes(kept) == b"abcd"  # copy-on-write: the holder's bytes stay
+    assert convert.packed_to_bytes(reused.write(b"hello")) == b"hello" and resizes == [4, 5]
+    assert convert.packed_to_bytes(reused.write(b"")) == b"" and resizes == [4, 5, 0]
+
+
 def test_playback_adapter_pushes_through_one_reused_buffer() -> None:
     playback = AudioStreamGenerator.new().instantiate_playback()  # 44100 * 0.5 -> 32768 ring
     adapter = convert.PlaybackAdapter(playback)
@@ -169,10 +185,10 @@ def test_playback_adapter_pushes_through_one_reused_buffer() -> None:
     frames = np.stack([np.linspace(0, 1, 480), -np.linspace(0, 1, 480)], axis=1)
     pinned = _pinned()
     adapter.push_buffer(frames.astype(np.float32))
-    buffer = adapter._bytes._buffer
+    buffer = adapter._bytes.packed._buffer
     for _ in range(2):
         adapter.push_buffer(frames.astype(np.float32))
-        assert adapter._bytes._buffer is buffer  # same size: the same storage, no allocation
+        assert adapter._bytes.packed._buffer is buffer  # same size: the same storage, no allocation
     assert _pinned() == pinned
     assert adapter.get_frames_available() == 32767 - 3 * 480
     assert np.array_equal(playback.standin_mix(480), frames.astype(np.float32))

@@ -420,7 +420,7 @@ def test_subscription_frames_through_one_reused_payload_and_ended_once(poller: G
 
     def on_frame(payload: Any, timestamp: int) -> None:
         frames.append((_bytes(payload), timestamp))
-        reused.append(payload._buffer is subscription.script_instance._lk_payload._buffer)
+        reused.append(payload._buffer is subscription.script_instance._lk_payload.packed._buffer)
         if timestamp == 1:
             kept.append(payload)  # this one is kept by the game
 
@@ -436,11 +436,11 @@ def test_subscription_frames_through_one_reused_payload_and_ended_once(poller: G
     assert _bytes(kept[0]) == payloads[1]  # refilled since, and still what it was
     assert len(ended) == 1 and "unpublished" in ended[0]
     assert subscription.poll() == 0 and len(ended) == 1  # once
-    buffer = subscription.script_instance._lk_payload
+    buffer = subscription.script_instance._lk_payload.packed
     testing.feed_data_track_frame(core_subscription, b"again", 9)
     cow = core.standin_cow_copies
     subscription.poll()
-    assert subscription.script_instance._lk_payload is buffer  # one PackedByteArray
+    assert subscription.script_instance._lk_payload.packed is buffer  # one PackedByteArray
     assert core.standin_cow_copies == cow  # nobody kept it: refilled without a copy
     assert frames[-1] == (b"again", 9)
     assert all(reused) and len(reused) == 6

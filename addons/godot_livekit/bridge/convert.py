@@ -175,6 +175,29 @@ def copy_into(packed: Any, data: Any) -> None:
         packed.get_memory_view()[:] = source
 
 
+class ReusedBytes:
+    """One PackedByteArray written again and again (a frame's pixels, a voice's samples):
+    ``copy_into`` without the ``resize`` call while the size stays. Only this holder resizes
+    the array; whoever else holds it (an Image after ``set_data``, GDScript after a signal)
+    shares it copy-on-write, so the next ``get_memory_view`` unshares it for us."""
+
+    __slots__ = ("packed", "size")
+
+    def __init__(self) -> None:
+        self.packed = PackedByteArray.new0()
+        self.size = 0
+
+    def write(self, data: Any) -> PackedByteArray:
+        """Copy ``data`` (C-contiguous) in; returns the array."""
+        source = memoryview(data).cast("B")
+        if source.nbytes != self.size:
+            self.packed.resize(source.nbytes)
+            self.size = source.nbytes
+        if source.nbytes:
+            self.packed.get_memory_view()[:] = source
+        return self.packed
+
+
 def bytes_to_packed(data: bytes | bytearray | memoryview | np.ndarray) -> PackedByteArray:
     """A new PackedByteArray holding a copy of ``data`` (nothing of ``data`` is retained)."""
     packed = PackedByteArray.new0()
@@ -209,7 +232,7 @@ class PlaybackAdapter:
         self.playback = playback
         self.instance_id = int(playback.get_instance_id())
         """Which Godot object this is, known without calling into it (it may be gone)."""
-        self._bytes = PackedByteArray.new0()
+        self._bytes = ReusedBytes()
 
     def get_frames_available(self) -> int:
         return int(self.playback.get_frames_available())
@@ -220,8 +243,7 @@ class PlaybackAdapter:
         flat = np.ascontiguousarray(frames, dtype=np.float32).reshape(-1)
         if flat.size == 0:
             return
-        copy_into(self._bytes, flat)
-        self.playback.push_buffer(self._bytes.to_vector2_array())
+        self.playback.push_buffer(self._bytes.write(flat).to_vector2_array())
 
 
 # ------------------------------------------------------------------------ images
@@ -267,14 +289,13 @@ class FrameTexture:
         self.image: Image | None = None
         self.texture: ImageTexture | None = None
         self.size = (0, 0)
-        self._buffers = (PackedByteArray.new0(), PackedByteArray.new0())
+        self._buffers = (ReusedBytes(), ReusedBytes())
         self._next = 0
 
     def show(self, frame: np.ndarray) -> None:
         height, width = frame.shape[:2]
-        data = self._buffers[self._next]
+        data = self._buffers[self._next].write(np.ascontiguousarray(frame, dtype=np.uint8))
         self._next ^= 1
-        copy_into(data, np.ascontiguousarray(frame, dtype=np.uint8))
         if self.image is None:
             self.image = Image.create_from_data(width, height, False, Format.FORMAT_RGBA8, data)
         else:
@@ -290,5 +311,5 @@ class FrameTexture:
     def clear(self) -> None:
         """Let go of the Image, the texture and the pixel buffers."""
         self.image = self.texture = None
-        self._buffers = (PackedByteArray.new0(), PackedByteArray.new0())
+        self._buffers = (ReusedBytes(), ReusedBytes())
         self.size = (0, 0)

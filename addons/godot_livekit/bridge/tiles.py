@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from py4godot.classes.core import PackedByteArray, Vector2
+from py4godot.classes.core import Vector2
 from py4godot.classes.Image import Format, Image
 from py4godot.classes.ImageTexture import ImageTexture
 from py4godot.classes.ResourceLoader import ResourceLoader
@@ -26,7 +26,7 @@ from py4godot.classes.ShaderMaterial import ShaderMaterial
 from godot_livekit.errors import LiveKitError
 from godot_livekit.media_convert import chroma_size
 
-from .convert import copy_into
+from .convert import ReusedBytes
 
 TILES_DIR = "res://addons/godot_livekit/video_tiles"
 SHADERS = {
@@ -62,7 +62,7 @@ class PlaneTextures:
         self.textures: list[ImageTexture] = []
         self.sizes: list[tuple[int, int]] = []
         self.materials: dict[str, ShaderMaterial] = {}
-        self._buffers: list[tuple[PackedByteArray, PackedByteArray]] = []
+        self._buffers: list[tuple[ReusedBytes, ReusedBytes]] = []
         self._next = 0
 
     def ensure(self) -> None:
@@ -70,9 +70,8 @@ class PlaneTextures:
         if self.textures:
             return
         for value in BLACK:
-            self._buffers.append((PackedByteArray.new0(), PackedByteArray.new0()))
-            data = self._buffers[-1][0]
-            copy_into(data, np.full(1, value, np.uint8))
+            self._buffers.append((ReusedBytes(), ReusedBytes()))
+            data = self._buffers[-1][0].write(np.full(1, value, np.uint8))
             image = Image.create_from_data(1, 1, False, Format.FORMAT_R8, data)
             self.images.append(image)
             self.textures.append(ImageTexture.create_from_image(image))
@@ -86,8 +85,7 @@ class PlaneTextures:
         resized = False
         for index, plane in enumerate(planes):
             height, width = plane.shape
-            data = self._buffers[index][self._next]
-            copy_into(data, plane)
+            data = self._buffers[index][self._next].write(plane)
             copied += plane.nbytes
             image, texture = self.images[index], self.textures[index]
             image.set_data(width, height, False, Format.FORMAT_R8, data)
