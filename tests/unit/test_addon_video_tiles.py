@@ -20,7 +20,7 @@ from media_helpers import i420_of, polled_i420_stream
 from py4godot.classes import core
 from py4godot.classes.Image import Format
 
-from addons.godot_livekit.bridge import tiles
+from addons.godot_livekit.bridge import convert, tiles
 from godot_livekit import LiveKitVideoStream, testing
 from godot_livekit.media_convert import chroma_size
 
@@ -106,6 +106,47 @@ def test_plane_textures_hold_the_planes_without_copy_on_write(size: tuple[int, i
     assert [(t.get_width(), t.get_height()) for t in first] == [(width, height), chroma, chroma]
     textures.clear()
     assert not textures.textures and not textures.materials
+
+
+ENGINE_CALLS = ("resize", "get_memory_view", "set_data", "update", "set_image", "get_data")
+
+
+def spy_on(objects: list[object], calls: list[str]) -> None:
+    """Record every call of ENGINE_CALLS on ``objects`` (stand-in wrappers) in ``calls``."""
+    for obj in objects:
+        for name in ENGINE_CALLS:
+            method = getattr(obj, name, None)
+            if method is not None:
+                setattr(obj, name, lambda *a, _m=method, _n=name: calls.append(_n) or _m(*a))
+
+
+def test_a_steady_frame_costs_three_engine_calls_per_texture() -> None:
+    """Per frame the main thread pays for its engine calls: once the buffers are sized, each
+    plane (tile) or frame (RGBA) is one memory view, one set_data, one update -- no resize,
+    no set_image, no read back, no new object."""
+    planes = polled_i420_stream(i420_frame(64, 36)).get_planes()
+    textures = tiles.PlaneTextures()
+    for _ in range(2):  # both buffers of each plane get their size
+        textures.show(planes)
+    calls: list[str] = []
+    buffers = [reused.packed for pair in textures._buffers for reused in pair]
+    spy_on([*textures.images, *textures.textures, *buffers], calls)
+    created = [t.standin_creates for t in textures.textures]
+    textures.show(planes)
+    assert sorted(calls) == sorted(["get_memory_view", "set_data", "update"] * 3)
+    assert [t.standin_creates for t in textures.textures] == created
+    textures.clear()
+
+    frames = convert.FrameTexture()
+    rgba = quadrant_pattern(64, 36)
+    for _ in range(2):
+        frames.show(rgba)
+    calls.clear()
+    buffers = [reused.packed for reused in frames._buffers]
+    spy_on([frames.image, frames.texture, *buffers], calls)
+    frames.show(rgba)
+    assert sorted(calls) == sorted(["get_memory_view", "set_data", "update"])
+    frames.clear()
 
 
 def test_materials_draw_these_textures_with_the_right_chroma_scale() -> None:
