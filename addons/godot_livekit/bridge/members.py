@@ -67,8 +67,8 @@ class ParticipantMembers(Wrapper):
         return self._lk().get_audio_level()
 
 
-class TrackMembers(Wrapper):
-    """LiveKitTrack: the getters and stats every track has."""
+class TrackIdentityMembers(Wrapper):
+    """The getters a track and its publication share."""
 
     @guard("")
     def get_sid(self) -> str:
@@ -90,6 +90,14 @@ class TrackMembers(Wrapper):
     def get_muted(self) -> bool:
         return self._lk().get_muted()
 
+    @guard(False)
+    def is_stale(self) -> bool:
+        return self._lk().is_stale()
+
+
+class TrackMembers(TrackIdentityMembers):
+    """LiveKitTrack: the getters and stats every track has."""
+
     @guard(0)
     def get_stream_state(self) -> int:
         return self._lk().get_stream_state()
@@ -98,10 +106,6 @@ class TrackMembers(Wrapper):
     def request_stats(self) -> None:
         """Ask for WebRTC statistics; they arrive as ``stats_received(stats)``."""
         self._lk().request_stats()
-
-    @guard(False)
-    def is_stale(self) -> bool:
-        return self._lk().is_stale()
 
 
 class LocalTrackMembers(TrackMembers):
@@ -116,28 +120,8 @@ class LocalTrackMembers(TrackMembers):
         self._lk().unmute()
 
 
-class PublicationMembers(Wrapper):
+class PublicationMembers(TrackIdentityMembers):
     """LiveKitTrackPublication: the getters every publication has."""
-
-    @guard("")
-    def get_sid(self) -> str:
-        return self._lk().get_sid()
-
-    @guard("")
-    def get_name(self) -> str:
-        return self._lk().get_name()
-
-    @guard(0)
-    def get_kind(self) -> int:
-        return self._lk().get_kind()
-
-    @guard(0)
-    def get_source(self) -> int:
-        return self._lk().get_source()
-
-    @guard(False)
-    def get_muted(self) -> bool:
-        return self._lk().get_muted()
 
     @guard("")
     def get_mime_type(self) -> str:
@@ -151,10 +135,6 @@ class PublicationMembers(Wrapper):
     def get_track(self) -> Any:
         """The track object, or null before subscription (remote) or once stale."""
         return self._lk_godot(self._lk().get_track())
-
-    @guard(False)
-    def is_stale(self) -> bool:
-        return self._lk().is_stale()
 
 
 class FramePollMembers(Wrapper):
