@@ -57,8 +57,8 @@ SEND_EVERY = 2  # 30 fps
 BYTES_TARGET = 0.4
 COST_TARGET = 1.0
 STREAMS = ("raw RGBA", "raw I420", "core RGBA", "core I420", "addon RGBA", "addon I420")
-MEMCPY, FLOOR = "memcpy RGBA", "floor I420"
-PATHS = (*STREAMS, MEMCPY, FLOOR)  # the last two: plain copies timed in the same loop
+MEMCPY, FLOOR, CALLS = "memcpy RGBA", "floor I420", "calls I420"
+PATHS = (*STREAMS, MEMCPY, FLOOR, CALLS)  # the last three: timed in the same loop, no stream
 
 
 def addon_env() -> Any:
@@ -130,12 +130,30 @@ def rgba_memcpy(width: int, height: int) -> Callable[[], None]:
     return lambda: np.copyto(target, source)
 
 
-class CopyWork:
-    """A plain copy timed as one more path of the loop, in the same conditions as the
-    streams' polls (after the same pumps, in a rotating order): a new "frame" every poll."""
+def tile_calls() -> tuple[Callable[[], None], Callable[[], None]]:
+    """The addon's tile upload of 1x1 planes (work, clean-up): its engine calls (three per
+    plane, on the stand-in) and its own code, with next to no bytes to copy."""
+    addon_env()
+    from addons.godot_livekit.bridge.tiles import PlaneTextures
 
-    def __init__(self, work: Callable[[], None], width: int, height: int) -> None:
-        self.work, self.size = work, (width, height)
+    tiles = PlaneTextures()
+    planes = tuple(np.full((1, 1), value, np.uint8) for value in (16, 128, 128))
+    tiles.show(planes)
+    return lambda: tiles.show(planes), tiles.clear
+
+
+class CopyWork:
+    """Work timed as one more path of the loop, in the same conditions as the streams' polls
+    (after the same pumps, in a rotating order): a new "frame" every poll."""
+
+    def __init__(
+        self,
+        work: Callable[[], None],
+        width: int,
+        height: int,
+        close: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.work, self.size, self._close = work, (width, height), close
 
     def poll(self) -> bool:
         self.work()
@@ -145,7 +163,7 @@ class CopyWork:
         return self.size
 
     def close(self) -> None:
-        pass
+        self._close()
 
 
 def breakdown(width: int, height: int, quick: bool) -> Breakdown:
@@ -313,6 +331,8 @@ def measure_size(
         viewer.open(viewer.tracks.pop(name))
         viewer.streams[MEMCPY] = CopyWork(rgba_memcpy(width, height), width, height)
         viewer.streams[FLOOR] = CopyWork(floor_copies(width, height), width, height)
+        calls, clear = tile_calls()
+        viewer.streams[CALLS] = CopyWork(calls, width, height, clear)
         full = {name: False for name in PATHS}
 
         def all_full() -> bool:
@@ -408,11 +428,15 @@ def _floor_text(result: TileResult) -> str:
         if below
         else f"a {COST_TARGET:g}x target is above the floor"
     )
+    calls = result.paths[CALLS].stats.median_ns
+    addon = result.paths["addon I420"].stats.median_ns
     return (
         f"The floor of any I420 path (raw livekit.rtc's poll + the planes copied twice, "
         f"nothing else) in the loop: {fmt_us(loop_floor)} = {in_loop:.2f}x the in-loop memcpy;"
         f" the copies back to back: {fmt_us(result.floor_hot.median_ns)} = {hot:.2f}x the hot "
-        f"memcpy; {verdict}."
+        f"memcpy; {verdict}. The addon's upload of 1x1 planes (its nine engine calls on the "
+        f"stand-in, no bytes) takes {fmt_us(calls)} in the loop: floor + calls = "
+        f"{fmt_us(loop_floor + calls)} of the addon's {fmt_us(addon)}."
     )
 
 
@@ -441,7 +465,7 @@ def report(results: list[TileResult]) -> str:
                     f"{copied / rgba_bytes:.3f}x"
                     if copied
                     else "-"
-                    if name in (MEMCPY, FLOOR)
+                    if name in (MEMCPY, FLOOR, CALLS)
                     else "0 (views)",
                 ]
             )
@@ -512,7 +536,8 @@ def report(results: list[TileResult]) -> str:
             "same track in the same loop, where the last two rows are timed too. /loop memcpy, "
             "/hot and /paced: ratios to one np.copyto of the RGBA frame timed in that loop (the "
             "'memcpy RGBA' row), back to back, and alone once per 60 fps tick. 'floor I420': the "
-            "three planes copied into Godot's memory and by the upload, nothing else. Addon "
+            "three planes copied into Godot's memory and by the upload, nothing else; 'calls "
+            "I420': the addon's upload of 1x1 planes (its engine calls, no bytes). Addon "
             "costs include the "
             "stand-in's modelled texture upload (one more copy of the same bytes). Off the main "
             "thread the SDK copies each decoded frame once more (4 bytes per pixel for RGBA, "
