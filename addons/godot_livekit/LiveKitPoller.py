@@ -32,6 +32,8 @@ class LiveKitPoller(Node):
 
     @guard()
     def _process(self, delta: float) -> None:
-        pump_all()
-        lifecycle.sweep_due()
-        logs.drain()
+        try:
+            pump_all()
+            lifecycle.sweep_due()
+        finally:  # what the core logged reaches Godot's console whatever failed above
+            logs.drain()

@@ -228,6 +228,28 @@ def test_poller_prints_core_errors(poller: Any) -> None:
     assert any("decoder went away" in e for e in functions.standin_errors()[errors:])
 
 
+def test_one_object_failing_to_free_leaves_the_others_freed_and_says_so(
+    poller: Any, monkeypatch: Any
+) -> None:
+    rooms = [new_object("LiveKitRoom") for _ in range(2)]
+    for room in rooms:
+        room.get_connection_state()  # the first call makes the core room: the addon holds it
+    ids = [room.instance_id for room in rooms]
+    broken = rooms[0].script_instance
+
+    def forget() -> None:
+        raise RuntimeError("forget failed")
+
+    monkeypatch.setattr(broken, "_lk_forget", forget)
+    errors = len(functions.standin_errors())
+    for room in rooms:
+        room.drop()
+    sweep(poller)
+    assert is_freed(ids[0]) and is_freed(ids[1])  # the Godot object goes all the same
+    printed = functions.standin_errors()[errors:]
+    assert any("freeing LiveKitRoom failed" in e for e in printed)  # in the same frame
+
+
 def test_is_available_probe_names_the_import_error(monkeypatch: Any) -> None:
     probe = new_object("LiveKitProbe")
     assert probe.import_error() == ""

@@ -26,7 +26,7 @@ import logging
 import time
 from typing import Any, Protocol
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("godot_livekit.addon.lifecycle")  # routed to Godot (logs.py)
 
 SWEEP_INTERVAL = 0.25
 """Seconds between sweeps: a dropped object is freed within this (plus one frame)."""
@@ -80,9 +80,11 @@ def free(wrapper: Holdable) -> None:
     except Exception:
         logger.exception("closing %s failed", type(wrapper).__name__)
     finally:
-        wrapper._lk_forget()
-        if wrapper.unreference():
-            wrapper.destroy()
+        try:
+            wrapper._lk_forget()
+        finally:  # the Godot object goes whatever the Python side did
+            if wrapper.unreference():
+                wrapper.destroy()
 
 
 def free_if_unused(wrapper: Holdable) -> bool:
@@ -94,8 +96,15 @@ def free_if_unused(wrapper: Holdable) -> bool:
 
 
 def sweep() -> int:
-    """Free every held object only the addon still holds; returns how many were freed."""
-    return sum(free_if_unused(wrapper) for wrapper in list(_held.values()))
+    """Free every held object only the addon still holds; returns how many were freed. One
+    object failing to free is logged and leaves the others to be freed."""
+    freed = 0
+    for wrapper in list(_held.values()):
+        try:
+            freed += free_if_unused(wrapper)
+        except Exception:
+            logger.exception("freeing %s failed", type(wrapper).__name__)
+    return freed
 
 
 def sweep_due(now: float | None = None) -> int:
