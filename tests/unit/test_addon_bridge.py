@@ -199,8 +199,9 @@ def test_playback_adapter_pushes_through_one_reused_buffer() -> None:
 def test_copies_into_godot_memory_keep_the_gil() -> None:
     """numpy lets go of the GIL for work on more than 500 elements, and a main thread that did
     so waits, under load, up to the switch interval (5 ms) to get it back from a busy thread:
-    once per voice and frame for the playback's pushes. copy_into is a memcpy between byte
-    memoryviews instead: no other thread runs during it (one does during a numpy copy)."""
+    once per voice and frame for the playback's pushes. copy_into and ReusedBytes.write are a
+    memcpy between byte memoryviews instead: no other thread runs during them (one does during
+    a numpy copy)."""
     packed = PackedByteArray.new0()
     data = (np.arange(4 << 20) % 251).astype(np.uint8)  # 4 MB: a copy long enough to be seen
     convert.copy_into(packed, data)  # sized once: later copies of this size only copy
@@ -208,6 +209,10 @@ def test_copies_into_godot_memory_keep_the_gil() -> None:
     assert runs_beside(lambda: np.copyto(target, data), 200, until_seen=True) > 0  # it can see
     assert runs_beside(lambda: convert.copy_into(packed, data), 20) == 0
     assert bytes(packed.get_memory_view()) == data.tobytes()
+    reused = convert.ReusedBytes()  # the per-frame path (pixels, samples, payloads)
+    reused.write(data)
+    assert runs_beside(lambda: reused.write(data), 20) == 0
+    assert bytes(reused.packed.get_memory_view()) == data.tobytes()
 
 
 # --- images ------------------------------------------------------------------------------------
